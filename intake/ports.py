@@ -7,6 +7,7 @@ runs against every implementation of a port.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -238,7 +239,7 @@ class ComplaintStore(Protocol):
         """One complaint by number."""
         ...
 
-    async def list(self, query: ComplaintFilter) -> list[Complaint]:
+    async def list(self, query: ComplaintFilter) -> builtins.list[Complaint]:
         """Complaints matching `query`, newest first, without transcripts."""
         ...
 
@@ -246,17 +247,23 @@ class ComplaintStore(Protocol):
         """How many complaints match `query` (limit and offset ignored)."""
         ...
 
-    async def for_customer(self, customer_id: str) -> list[Complaint]:
+    async def for_customer(self, customer_id: str) -> builtins.list[Complaint]:
         """All complaints of a customer, newest first, without transcripts."""
         ...
 
     async def append_message(
-        self, conversation: ConversationRef, customer_id: str | None, complaint_number: str | None, entry: TranscriptEntry
+        self,
+        conversation: ConversationRef,
+        customer_id: str | None,
+        complaint_number: str | None,
+        entry: TranscriptEntry,
     ) -> None:
         """Append one message to a conversation and, when given, to a complaint's transcript."""
         ...
 
-    async def conversation_history(self, conversation: ConversationRef, limit: int = 50) -> list[TranscriptEntry]:
+    async def conversation_history(
+        self, conversation: ConversationRef, limit: int = 50
+    ) -> builtins.list[TranscriptEntry]:
         """The last `limit` messages of a conversation, oldest first."""
         ...
 

@@ -1,0 +1,143 @@
+"""The outbox dispatcher: sends committed replies through their channel.
+
+Replies are leased from the outbox so that several processes can dispatch side by
+side without sending one twice; a failed send is retried with exponential backoff;
+a reply that cannot be delivered (or runs out of attempts) flags its complaint so an
+agent calls the customer back. Unsent replies are picked up again after a restart
+because they are rows in the database, not tasks in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from intake.errors import DeliveryError
+from intake.ports import Channel, Clock, Store
+from intake.records import ChannelName, Event, OutboundMessage
+from intake.system_clock import SystemClock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchSettings:
+    """How hard the dispatcher tries."""
+
+    batch_size: int = 20
+    lease_seconds: float = 30.0
+    max_attempts: int = 8
+    base_delay_seconds: float = 1.0
+    max_delay_seconds: float = 600.0
+    idle_poll_seconds: float = 1.0
+
+
+class OutboxDispatcher:
+    """Delivers outbox replies through the registered channels."""
+
+    def __init__(
+        self,
+        store: Store,
+        channels: Mapping[ChannelName, Channel],
+        clock: Clock | None = None,
+        settings: DispatchSettings | None = None,
+    ) -> None:
+        self._store = store
+        self._channels = dict(channels)
+        self._clock = clock or SystemClock()
+        self.settings = settings or DispatchSettings()
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._in_flight: set[str] = set()
+
+    def register(self, channel: Channel) -> None:
+        """Add or replace the channel that sends replies of `channel.name`."""
+        self._channels[channel.name] = channel
+
+    def wake(self) -> None:
+        """Look at the outbox now instead of at the next poll."""
+        self._wakeup.set()
+
+    async def start(self) -> None:
+        """Run the dispatch loop in the background."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="outbox-dispatcher")
+
+    async def stop(self) -> None:
+        """Stop the loop; replies not sent stay in the outbox for the next start."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def run_once(self) -> int:
+        """Send every reply that is due now; returns how many were attempted."""
+        now = self._clock.now()
+        async with self._store.transaction() as tx:
+            due = await tx.outbox.claim_due(now, self.settings.batch_size, self.settings.lease_seconds)
+        await asyncio.gather(*(self._deliver(message) for message in due))
+        return len(due)
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                attempted = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database hiccup must not kill the loop
+                log.exception("outbox dispatch round failed")
+                attempted = 0
+            if attempted >= self.settings.batch_size:
+                continue
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self.settings.idle_poll_seconds)
+
+    async def _deliver(self, message: OutboundMessage) -> None:
+        channel = self._channels.get(message.conversation.channel)
+        try:
+            if channel is None:
+                raise DeliveryError(f"channel {message.conversation.channel} is not configured", retryable=True)
+            await channel.send(message)
+        except DeliveryError as error:
+            await self._failed(message, error)
+            return
+        except Exception as error:  # an SDK error we did not map: retry, it may pass
+            log.exception("unexpected error sending reply %s", message.id)
+            await self._failed(message, DeliveryError(repr(error), retryable=True))
+            return
+        async with self._store.transaction() as tx:
+            await tx.outbox.mark_sent(message.id, self._clock.now(), via="api")
+
+    async def _failed(self, message: OutboundMessage, error: DeliveryError) -> None:
+        attempts = message.attempts + 1
+        give_up = not error.retryable or attempts >= self.settings.max_attempts
+        now = self._clock.now()
+        retry_at = None if give_up else now + timedelta(seconds=self._delay(attempts))
+        log.warning("reply %s failed (attempt %d, give up %s): %s", message.id, attempts, give_up, error)
+        async with self._store.transaction() as tx:
+            await tx.outbox.mark_failed(message.id, str(error), retry_at)
+            if give_up and message.complaint_number:
+                complaint = await tx.complaints.get(message.complaint_number, with_transcript=False)
+                if complaint is not None:
+                    complaint.callback_needed = True
+                    complaint.updated_at = now
+                    await tx.complaints.save(complaint)
+                await tx.audit.append(
+                    Event(
+                        "system",
+                        "reply.undeliverable",
+                        now,
+                        message.complaint_number,
+                        {"reply": message.id, "error": str(error), "callback_needed": True},
+                    )
+                )
+
+    def _delay(self, attempts: int) -> float:
+        delay = self.settings.base_delay_seconds * (2 ** (attempts - 1))
+        return float(min(delay, self.settings.max_delay_seconds))
