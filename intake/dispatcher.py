@@ -102,7 +102,9 @@ class OutboxDispatcher:
         channel = self._channels.get(message.conversation.channel)
         try:
             if channel is None:
-                raise DeliveryError(f"channel {message.conversation.channel} is not configured", retryable=True)
+                raise DeliveryError(
+                    f"channel {message.conversation.channel} is not configured", retryable=False, callback_needed=True
+                )
             await channel.send(message)
         except DeliveryError as error:
             await self._failed(message, error)
