@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from intake.errors import InvalidInput
 
 ROLES = ("agent", "lead", "manager", "operator", "admin", "intake")
-TOKEN_PREFIX = "tsu_"
+TOKEN_PREFIX = "tsu_"  # noqa: S105 - a visible prefix, not a secret
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "messages:create": frozenset({"intake", "admin"}),
