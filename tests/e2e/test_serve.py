@@ -83,7 +83,7 @@ def test_classify_streams_json_lines(server: Server) -> None:
     )
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [line["category"] for line in lines][0] == "punctuality"
+    assert lines[0]["category"] == "punctuality"
     assert lines[1]["severity"] in ("serious", "critical")
     for line in lines:
         assert {"category", "severity", "confidence"} <= set(line)
