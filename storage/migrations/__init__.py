@@ -1,0 +1,1 @@
+"""Alembic migrations of the tousu schema (applied by `storage.migrate.upgrade`)."""
