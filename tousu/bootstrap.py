@@ -96,7 +96,7 @@ async def build_coordination(settings: Settings) -> Coordination:
     """Redis adapters when `redis_url` is set, memory adapters otherwise."""
     if not settings.redis_url:
         return Coordination(MemoryDedupe(), MemoryConversationState(), MemoryTimers(), MemoryEventBus())
-    client = await connect_redis(settings.redis_url)
+    client = connect_redis(settings.redis_url)
     prefix = settings.redis_prefix
     return Coordination(
         RedisDedupe(client, prefix),
