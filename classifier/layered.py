@@ -1,0 +1,181 @@
+"""The classifier tousu runs: lexicon, trained model and entities, combined explainably.
+
+Category: the lexicon's share of evidence and the model's probabilities are mixed; the
+more lexicon evidence a text carries, the more the lexicon counts (up to
+`lexicon_share`). Severity: the highest of the lexicon triggers, the combo rules, the
+model's severity and the category floor, so a safety complaint is never `normal`.
+Intent: greetings, thanks, praise, progress questions and enquiries are told apart
+from complaints, and a text with real complaint evidence is always a complaint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from classifier.entities import COMPLAINT_NUMBER, extract
+from classifier.lexicon import Lexicon, Scan
+from classifier.normalize import normalize
+from classifier.segmenter import Segmenter
+from intake.records import Category, Classification, Cue, Entity, Intent, Severity
+
+# Lexicon evidence from which a text counts as a complaint whatever else it says.
+COMPLAINT_EVIDENCE = 2.0
+# Probability from which the model's word on safety raises severity by itself.
+MODEL_SAFETY_PROBABILITY = 0.5
+MODEL_SEVERITY_PROBABILITY = 0.6
+_SHORT_SOCIAL = 12  # a greeting or a thanks longer than this is probably more
+
+
+@dataclass(frozen=True, slots=True)
+class ModelOutput:
+    """Probabilities of the trained model for one text."""
+
+    categories: dict[str, float]
+    severities: dict[str, float]
+
+
+class TextModel(Protocol):
+    """A trained text model over segmented text."""
+
+    def predict(self, texts: Sequence[str]) -> list[ModelOutput]:
+        """Category (and, when trained, severity) probabilities for normalised texts."""
+        ...
+
+
+class LayeredClassifier:
+    """Implements `intake.ports.Classifier` with the lexicon, an optional model and entities."""
+
+    def __init__(self, lexicon: Lexicon, segmenter: Segmenter, model: TextModel | None = None) -> None:
+        self.lexicon = lexicon
+        self.segmenter = segmenter
+        self.model = model
+
+    def classify(self, text: str) -> Classification:
+        """Classify one text (see the module docstring for how the layers combine)."""
+        return self.classify_many([text])[0]
+
+    def classify_many(self, texts: Iterable[str]) -> list[Classification]:
+        """Classify a batch; the model runs once over the batch, which is much faster."""
+        originals = [text or "" for text in texts]
+        normalized = [normalize(text) for text in originals]
+        scans = [self.lexicon.scan(text) for text in normalized]
+        outputs: list[ModelOutput | None] = [None] * len(originals)
+        if self.model is not None:
+            wanted = [i for i, text in enumerate(normalized) if text.strip()]
+            for i, output in zip(wanted, self.model.predict([normalized[i] for i in wanted]), strict=True):
+                outputs[i] = output
+        return [
+            self._decide(original, text, scan, output)
+            for original, text, scan, output in zip(originals, normalized, scans, outputs, strict=True)
+        ]
+
+    # ------------------------------------------------------------------ decisions
+
+    def _decide(self, original: str, text: str, scan: Scan, output: ModelOutput | None) -> Classification:
+        entities = extract(original, text)
+        intent = self._intent(text, scan, entities)
+        if not text.strip():
+            return Classification(Category.OTHER, Severity.NORMAL, 0.0, Intent.COMPLAINT)
+        category, confidence, cues = self._category(scan, output)
+        severity, severity_cues = self._severity(category, scan, output)
+        if intent is not Intent.COMPLAINT and severity is Severity.NORMAL:
+            confidence = min(confidence, 0.3)
+        problems = tuple(
+            Entity("problem", original[h.start : h.end], h.start, h.end, h.target)
+            for h in scan.hits
+            if h.target == category.value and h.layer in ("lexicon", "sarcasm")
+        )
+        return Classification(
+            category=category,
+            severity=severity,
+            confidence=round(confidence, 4),
+            intent=intent if severity is Severity.NORMAL else Intent.COMPLAINT,
+            cues=tuple(cues + severity_cues),
+            entities=tuple(sorted(entities + list(problems), key=lambda e: e.start)),
+        )
+
+    def _category(self, scan: Scan, output: ModelOutput | None) -> tuple[Category, float, list[Cue]]:
+        mixed: dict[Category, float] = {}
+        evidence = scan.evidence
+        lexicon_weight = min(1.0, evidence / self.lexicon.saturation) if evidence else 0.0
+        if output is not None and output.categories:
+            lexicon_weight *= self.lexicon.lexicon_share
+            for label, probability in output.categories.items():
+                category = _category_or_none(label)
+                if category is not None:
+                    mixed[category] = mixed.get(category, 0.0) + (1 - lexicon_weight) * probability
+        for category, score in scan.scores.items():
+            mixed[category] = mixed.get(category, 0.0) + lexicon_weight * score / evidence
+        if not mixed or max(mixed.values()) <= 0:
+            return Category.OTHER, 0.1, []
+        category = max(mixed, key=lambda c: (mixed[c], -_ORDER[c]))
+        if output is None:
+            confidence = _lexicon_confidence(scan, category, lexicon_weight)
+        else:
+            confidence = mixed[category] / (sum(mixed.values()) or 1.0)
+        cues = [Cue(h.layer, h.term, h.target, h.weight) for h in scan.hits if h.target == category.value]
+        if output is not None:
+            probability = output.categories.get(category.value, 0.0)
+            cues.append(Cue("model", category.value, category.value, round(probability, 4)))
+        return category, confidence, cues
+
+    def _severity(self, category: Category, scan: Scan, output: ModelOutput | None) -> tuple[Severity, list[Cue]]:
+        severity = scan.severity
+        cues = [Cue(h.layer, h.term, h.target, h.weight) for h in scan.severity_hits]
+        floor = self.lexicon.floors.get(category)
+        if floor is not None and floor.rank > severity.rank:
+            severity = floor
+            cues.append(Cue("floor", category.value, floor.value, 1.0))
+        if output is not None:
+            safety = output.categories.get(Category.SAFETY.value, 0.0)
+            if safety >= MODEL_SAFETY_PROBABILITY and severity is not Severity.CRITICAL:
+                severity = Severity.CRITICAL
+                cues.append(Cue("model", Category.SAFETY.value, Severity.CRITICAL.value, round(safety, 4)))
+            for label, probability in output.severities.items():
+                level = _severity_or_none(label)
+                if level is not None and probability >= MODEL_SEVERITY_PROBABILITY and level.rank > severity.rank:
+                    severity = level
+                    cues.append(Cue("model", label, level.value, round(probability, 4)))
+        return severity, cues
+
+    def _intent(self, text: str, scan: Scan, entities: list[Entity]) -> Intent:
+        intents = scan.intents
+        complaint = scan.evidence >= COMPLAINT_EVIDENCE or scan.severity is not Severity.NORMAL
+        if complaint:
+            return Intent.COMPLAINT
+        if Intent.PROGRESS in intents or COMPLAINT_NUMBER.search(text):
+            return Intent.PROGRESS
+        if Intent.PRAISE in intents:
+            return Intent.PRAISE
+        weak = scan.evidence < COMPLAINT_EVIDENCE / 2
+        if Intent.THANKS in intents and (len(text) <= _SHORT_SOCIAL or weak):
+            return Intent.THANKS
+        if Intent.GREETING in intents and (len(text) <= _SHORT_SOCIAL or weak):
+            return Intent.GREETING
+        if Intent.ENQUIRY in intents:
+            return Intent.ENQUIRY
+        return Intent.COMPLAINT
+
+
+_ORDER = {category: index for index, category in enumerate(Category)}
+
+
+def _lexicon_confidence(scan: Scan, category: Category, saturation_weight: float) -> float:
+    share = scan.scores.get(category, 0.0) / (scan.evidence or 1.0)
+    return 0.2 + 0.75 * share * saturation_weight
+
+
+def _category_or_none(label: str) -> Category | None:
+    try:
+        return Category(label)
+    except ValueError:
+        return None
+
+
+def _severity_or_none(label: str) -> Severity | None:
+    try:
+        return Severity(label)
+    except ValueError:
+        return None
