@@ -23,7 +23,7 @@ from intake.records import (
     Severity,
     Status,
 )
-from tousu.auth import Principal
+from tousu.auth import PRINCIPAL
 
 NUMBER_PATTERN = re.compile(r"^TS-\d{8}-\d{6}$")
 MANUAL_SOURCES = ("phone", "personal_wechat", "wechat_group", "walk_in", "email", "other")
@@ -49,7 +49,7 @@ class ComplaintsApi:
     async def create(self, request: web.Request) -> web.Response:
         """Manual entry of a complaint that came by phone, a personal WeChat or a group."""
         data = await read_json_object(request, self._limit)
-        principal: Principal = request["principal"]
+        principal = request[PRINCIPAL]
         source = required_text(request, data, "source", 40)
         if source not in MANUAL_SOURCES:
             fail(request, 422, "error.bad_field", field="source", detail=f"one of {', '.join(MANUAL_SOURCES)}")

@@ -10,6 +10,8 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from aiohttp import web
+
 from intake.errors import InvalidInput
 
 ROLES = ("agent", "lead", "manager", "operator", "admin", "intake")
@@ -54,3 +56,7 @@ def check_role(role: str) -> str:
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role}", role=role, roles=", ".join(ROLES))
     return role
+
+
+PRINCIPAL = web.RequestKey("principal", Principal)
+"""Where the auth middleware leaves the caller on the request."""

@@ -117,9 +117,9 @@ async def build_runtime(settings: Settings, *, clock: Clock | None = None, migra
     clock = clock or SystemClock()
     store = SqlStore(url, cipher)
     coordination = await build_coordination(settings)
-    classifier = load_classifier(settings.classifier_model, settings.lexicon_path)
+    classifier = load_classifier(settings.classifier_model, settings.lexicon_path, use_model=False)
     router = load_router(settings.routing_rules)
-    scripts = load_scripts(settings.scripts_path)
+    scripts = load_scripts(rules_path=settings.routing_rules)
     intake = IntakeService(
         store=store,
         classifier=classifier,

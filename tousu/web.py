@@ -16,7 +16,7 @@ from bots.api import ApiIntake
 from bots.http import json_error
 from intake.errors import ConfigError, Forbidden, InvalidInput, InvalidTransition, NotFound, TousuError
 from tousu.api import ComplaintsApi
-from tousu.auth import Principal, token_digest
+from tousu.auth import PRINCIPAL, Principal, token_digest
 from tousu.bootstrap import Runtime
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def create_app(runtime: Runtime, *, start_background: bool = True) -> web.Applic
     )
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/", lambda request: _redirect("/chat"))
+    app.router.add_get("/", home)
     app.add_routes(ApiIntake(runtime.intake, runtime.settings.max_body_bytes).routes())
     app.add_routes(ComplaintsApi(runtime.store, runtime.intake, runtime.settings.max_body_bytes).routes())
     webchat = runtime.channels.get("webchat")
@@ -119,7 +119,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     principal = Principal(*found)
     if permission is None or not principal.may(permission):
         return json_error(request, 403, "error.forbidden")
-    request["principal"] = principal
+    request[PRINCIPAL] = principal
     return await handler(request)
 
 
@@ -140,8 +140,9 @@ def _safe(details: dict[str, object]) -> dict[str, object]:
     return {key: value for key, value in details.items() if key != "detail" and isinstance(value, str | int)}
 
 
-def _redirect(location: str) -> web.Response:
-    raise web.HTTPFound(location)
+async def home(request: web.Request) -> web.Response:
+    """The root sends visitors to the web chat."""
+    raise web.HTTPFound("/chat")
 
 
 async def _start_background(app: web.Application) -> None:
