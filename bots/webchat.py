@@ -87,7 +87,7 @@ class WebChatChannel:
 
     # ------------------------------------------------------------------ routes
 
-    def routes(self) -> list[web.RouteDef]:
+    def routes(self) -> list[web.AbstractRouteDef]:
         """The aiohttp routes of the web chat."""
         return [
             web.get("/chat", self.page),

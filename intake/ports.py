@@ -339,13 +339,40 @@ class ApiTokens(Protocol):
 class Transaction(Protocol):
     """One unit of work: everything done through it commits or rolls back together."""
 
-    inbox: Inbox
-    customers: CustomerDirectory
-    complaints: ComplaintStore
-    outbox: Outbox
-    audit: AuditLog
-    agents: AgentDirectory
-    tokens: ApiTokens
+    @property
+    def inbox(self) -> Inbox:
+        """The inbox of this unit of work."""
+        ...
+
+    @property
+    def customers(self) -> CustomerDirectory:
+        """The customers of this unit of work."""
+        ...
+
+    @property
+    def complaints(self) -> ComplaintStore:
+        """The complaints of this unit of work."""
+        ...
+
+    @property
+    def outbox(self) -> Outbox:
+        """The outbox of this unit of work."""
+        ...
+
+    @property
+    def audit(self) -> AuditLog:
+        """The audit of this unit of work."""
+        ...
+
+    @property
+    def agents(self) -> AgentDirectory:
+        """The agents of this unit of work."""
+        ...
+
+    @property
+    def tokens(self) -> ApiTokens:
+        """The tokens of this unit of work."""
+        ...
 
 
 class Store(Protocol):
