@@ -12,13 +12,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from storage.crypto import FieldCipher, load_or_create_key
-from storage.memory import MemoryConversationState, MemoryDedupe, MemoryEventBus, MemoryTimers
-from storage.migrate import upgrade
-from storage.redis_adapters import RedisConversationState, RedisDedupe, RedisEventBus, RedisTimers
-from storage.redis_client import connect_redis
-from storage.sql.store import SqlStore
-
 from bots.webchat import WebChatChannel
 from classifier import load_classifier
 from intake.dispatcher import OutboxDispatcher
@@ -38,6 +31,12 @@ from intake.ports import (
 from intake.records import ConversationRef, TranscriptEntry
 from intake.system_clock import SystemClock
 from router import load_router, load_scripts
+from storage.crypto import FieldCipher, load_or_create_key
+from storage.memory import MemoryConversationState, MemoryDedupe, MemoryEventBus, MemoryTimers
+from storage.migrate import upgrade
+from storage.redis_adapters import RedisConversationState, RedisDedupe, RedisEventBus, RedisTimers
+from storage.redis_client import connect_redis
+from storage.sql.store import SqlStore
 from tousu.config import Settings
 
 log = logging.getLogger(__name__)

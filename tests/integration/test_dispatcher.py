@@ -11,12 +11,11 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from storage.sql.store import SqlStore
-
 from intake.dispatcher import DispatchSettings, OutboxDispatcher
 from intake.errors import DeliveryError
 from intake.ports import MessageHandler
 from intake.records import ChannelName, ConversationRef, OutboundMessage, Reply
+from storage.sql.store import SqlStore
 
 
 class Clock:
