@@ -24,7 +24,9 @@ from intake.records import Category, Classification, Cue, Entity, Intent, Severi
 COMPLAINT_EVIDENCE = 2.0
 # Probability from which the model's word on safety raises severity by itself.
 MODEL_SAFETY_PROBABILITY = 0.5
-MODEL_SEVERITY_PROBABILITY = 0.6
+MODEL_SEVERITY_PROBABILITY = 0.75
+# Probability from which the model's category alone applies the category's severity floor.
+MODEL_FLOOR_PROBABILITY = 0.5
 _SHORT_SOCIAL = 12  # a greeting or a thanks longer than this is probably more
 
 
@@ -75,25 +77,30 @@ class LayeredClassifier:
 
     def _decide(self, original: str, text: str, scan: Scan, output: ModelOutput | None) -> Classification:
         entities = extract(original, text)
-        intent = self._intent(text, scan, entities)
-        if not text.strip():
-            return Classification(Category.OTHER, Severity.NORMAL, 0.0, Intent.COMPLAINT)
+        if not text.strip() or not any(ch.isalnum() for ch in text):
+            return Classification(Category.OTHER, Severity.NORMAL, 0.0, Intent.COMPLAINT, (), tuple(entities))
+        intent = self._intent(text, scan)
+        if intent in _SOCIAL:
+            # 你好, 谢谢, praise: never a complaint, whatever the model makes of it.
+            social = tuple(Cue("intent", h.term, h.target, h.weight) for h in scan.intents.get(intent, []))
+            return Classification(Category.OTHER, Severity.NORMAL, 0.1, intent, social, tuple(entities))
         category, confidence, cues = self._category(scan, output)
-        severity, severity_cues = self._severity(category, scan, output)
-        if intent is not Intent.COMPLAINT and severity is Severity.NORMAL:
+        severity, severity_cues = self._severity(category, scan, output if intent is Intent.COMPLAINT else None)
+        if intent is not Intent.COMPLAINT:
             confidence = min(confidence, 0.3)
-        problems = tuple(
+            cues += [Cue("intent", h.term, h.target, h.weight) for h in scan.intents.get(intent, [])]
+        problems = [
             Entity("problem", original[h.start : h.end], h.start, h.end, h.target)
             for h in scan.hits
-            if h.target == category.value and h.layer in ("lexicon", "sarcasm")
-        )
+            if h.target == category.value
+        ]
         return Classification(
             category=category,
             severity=severity,
             confidence=round(confidence, 4),
-            intent=intent if severity is Severity.NORMAL else Intent.COMPLAINT,
+            intent=intent,
             cues=tuple(cues + severity_cues),
-            entities=tuple(sorted(entities + list(problems), key=lambda e: e.start)),
+            entities=tuple(sorted(entities + problems, key=lambda e: e.start)),
         )
 
     def _category(self, scan: Scan, output: ModelOutput | None) -> tuple[Category, float, list[Cue]]:
@@ -125,7 +132,10 @@ class LayeredClassifier:
         severity = scan.severity
         cues = [Cue(h.layer, h.term, h.target, h.weight) for h in scan.severity_hits]
         floor = self.lexicon.floors.get(category)
-        if floor is not None and floor.rank > severity.rank:
+        supported = category in scan.scores or (
+            output is not None and output.categories.get(category.value, 0.0) >= MODEL_FLOOR_PROBABILITY
+        )
+        if floor is not None and supported and floor.rank > severity.rank:
             severity = floor
             cues.append(Cue("floor", category.value, floor.value, 1.0))
         if output is not None:
@@ -140,7 +150,7 @@ class LayeredClassifier:
                     cues.append(Cue("model", label, level.value, round(probability, 4)))
         return severity, cues
 
-    def _intent(self, text: str, scan: Scan, entities: list[Entity]) -> Intent:
+    def _intent(self, text: str, scan: Scan) -> Intent:
         intents = scan.intents
         complaint = scan.evidence >= COMPLAINT_EVIDENCE or scan.severity is not Severity.NORMAL
         if complaint:
@@ -160,6 +170,7 @@ class LayeredClassifier:
 
 
 _ORDER = {category: index for index, category in enumerate(Category)}
+_SOCIAL = (Intent.GREETING, Intent.THANKS, Intent.PRAISE)
 
 
 def _lexicon_confidence(scan: Scan, category: Category, saturation_weight: float) -> float:

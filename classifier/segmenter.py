@@ -14,6 +14,7 @@ Two engines give the same tokens:
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterable
@@ -100,6 +101,7 @@ class Segmenter:
         """jieba itself, with the same user words; built on first need (about 0.6 s)."""
         import jieba
 
+        jieba.setLogLevel(logging.WARNING)  # its "Building prefix dict" chatter is not ours to print
         with self._lock:
             engine = jieba.Tokenizer()
             engine.initialize()

@@ -36,7 +36,7 @@ CASES = [
     ("这个阿姨不合适，请给我换个阿姨", Category.STAFF_CHANGE, Severity.NORMAL),
     ("又迟到了，已经第三次了，再这样我就换一家", Category.PUNCTUALITY, Severity.SERIOUS),
     ("我要找你们经理，这事必须给个说法", Category.OTHER, Severity.SERIOUS),
-    ("The cleaner was two hours late and very rude", Category.ATTITUDE, Severity.NORMAL),
+    ("The cleaner was very rude and yelled at me", Category.ATTITUDE, Severity.NORMAL),
     ("阿姨態度很差，還罵人，說話難聽", Category.ATTITUDE, Severity.NORMAL),
 ]
 

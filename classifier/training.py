@@ -1,0 +1,199 @@
+"""Training and evaluating the trained layer from a labelled ledger (the CLI's back end).
+
+`train()` reads CSV/TSV/XLSX/JSONL with any label set, shows progress through a
+callback and writes a model directory that `load_classifier(model_dir=...)` (the
+service's `TOUSU_CLASSIFIER_MODEL`) uses. `evaluate()` scores a model on a labelled file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from classifier.ledger import read_ledger
+from classifier.normalize import normalize
+
+Progress = Callable[[int, int, float], None]
+SHIPPED_CORPUS = "corpus.jsonl"
+
+
+@dataclass(slots=True)
+class TrainReport:
+    """What `train` did."""
+
+    out_dir: Path
+    examples: int
+    skipped: int
+    labels: dict[str, int]
+    severity: bool
+    seconds: float
+
+
+@dataclass(slots=True)
+class ClassScore:
+    """Precision, recall and F1 of one label."""
+
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(slots=True)
+class EvalReport:
+    """Accuracy, macro-F1, per-label scores and the confusion matrix (rows: truth)."""
+
+    examples: int
+    accuracy: float
+    macro_f1: float
+    per_class: dict[str, ClassScore]
+    labels: list[str]
+    confusion: list[list[int]]
+    unknown_labels: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "examples": self.examples,
+            "accuracy": round(self.accuracy, 4),
+            "macro_f1": round(self.macro_f1, 4),
+            "per_class": {
+                k: {
+                    "precision": round(v.precision, 4),
+                    "recall": round(v.recall, 4),
+                    "f1": round(v.f1, 4),
+                    "support": v.support,
+                }
+                for k, v in self.per_class.items()
+            },
+            "labels": self.labels,
+            "confusion": self.confusion,
+            "unknown_labels": self.unknown_labels,
+        }
+
+    def format(self) -> str:
+        """A plain-text report for a terminal."""
+        width = max([len(label) for label in self.labels] + [8])
+        lines = [
+            f"examples  {self.examples}",
+            f"accuracy  {self.accuracy:.4f}",
+            f"macro-F1  {self.macro_f1:.4f}",
+            "",
+            f"{'label':<{width}}  precision  recall     f1  support",
+        ]
+        for label, score in self.per_class.items():
+            lines.append(
+                f"{label:<{width}}  {score.precision:9.4f}  {score.recall:6.4f}  {score.f1:5.4f}  {score.support:7d}"
+            )
+        lines += ["", "confusion matrix (rows: true label, columns: predicted)"]
+        index = [str(i) for i in range(len(self.labels))]
+        lines.append(" " * (width + 2) + " ".join(f"{i:>5}" for i in index))
+        for i, row in enumerate(self.confusion):
+            lines.append(f"{i:>2} {self.labels[i]:<{width - 1}} " + " ".join(f"{n:>5}" for n in row))
+        if self.unknown_labels:
+            lines.append(f"\nlabels the model does not know: {', '.join(self.unknown_labels)}")
+        return "\n".join(lines)
+
+
+def train(
+    data_path: Path,
+    out_dir: Path,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    progress: Progress | None = None,
+    *,
+    severity_column: str | None = None,
+    epochs: int | None = None,
+    seed: int = 42,
+) -> TrainReport:
+    """Train a model from a labelled file and write it to `out_dir`.
+
+    Raises `intake.errors.InvalidInput` for an unusable file (with the reason).
+    """
+    from classifier import spacy_model
+
+    started = time.perf_counter()
+    ledger = read_ledger(Path(data_path), text_column, label_column, severity_column)
+    settings = spacy_model.TrainingSettings(seed=seed, **({"epochs": epochs} if epochs else {}))
+    data = spacy_model.TrainingData([normalize(t) for t in ledger.texts], ledger.labels, ledger.severities)
+    nlp = spacy_model.train_pipeline(data, settings, progress)
+    meta = {
+        "tousu_model": 1,
+        "source": Path(data_path).name,
+        "source_digest": file_digest(Path(data_path)),
+        "examples": len(ledger.texts),
+        "labels": ledger.counts,
+        "severity": ledger.severities is not None,
+        "settings": {
+            "epochs": settings.epochs,
+            "ngram_size": settings.ngram_size,
+            "seed": seed,
+            "hash_length": settings.hash_length,
+        },
+    }
+    spacy_model.save(nlp, Path(out_dir), meta)
+    return TrainReport(
+        Path(out_dir),
+        len(ledger.texts),
+        ledger.skipped,
+        ledger.counts,
+        ledger.severities is not None,
+        time.perf_counter() - started,
+    )
+
+
+def evaluate(
+    data_path: Path,
+    model_dir: Path | None = None,
+    text_column: str | None = None,
+    label_column: str | None = None,
+) -> EvalReport:
+    """Score the trained model of `model_dir` (the shipped one when None) on a labelled file."""
+    from classifier.model import load_model
+
+    ledger = read_ledger(Path(data_path), text_column, label_column, min_classes=1)
+    model = load_model(model_dir)
+    predicted = []
+    for output in model.predict([normalize(t) for t in ledger.texts]):
+        predicted.append(max(output.categories, key=output.categories.__getitem__) if output.categories else "")
+    report = score(ledger.labels, predicted)
+    known = set(model.category_labels())
+    report.unknown_labels = sorted(set(ledger.labels) - known)
+    return report
+
+
+def score(truth: Sequence[str], predicted: Sequence[str]) -> EvalReport:
+    """Accuracy, macro-F1 (over the true labels), per-label scores and the confusion matrix."""
+    labels = sorted(set(truth) | set(predicted))
+    index = {label: i for i, label in enumerate(labels)}
+    confusion = [[0] * len(labels) for _ in labels]
+    for gold, guess in zip(truth, predicted, strict=True):
+        confusion[index[gold]][index[guess]] += 1
+    per_class = {}
+    for label in sorted(set(truth)):
+        i = index[label]
+        tp = confusion[i][i]
+        predicted_count = sum(row[i] for row in confusion)
+        support = sum(confusion[i])
+        precision = tp / predicted_count if predicted_count else 0.0
+        recall = tp / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[label] = ClassScore(precision, recall, f1, support)
+    correct = sum(confusion[i][i] for i in range(len(labels)))
+    macro = sum(s.f1 for s in per_class.values()) / len(per_class) if per_class else 0.0
+    return EvalReport(len(truth), correct / len(truth) if truth else 0.0, macro, per_class, labels, confusion)
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes (recorded in a model's metadata)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def shipped_corpus_path() -> Path:
+    """The labelled corpus shipped in the package, from which the shipped model is built."""
+    return Path(str(resources.files("classifier") / "data" / SHIPPED_CORPUS))

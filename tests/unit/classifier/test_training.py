@@ -1,0 +1,142 @@
+"""Training and evaluation from a small ledger; bad ledgers give a clear error."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from classifier import load_classifier
+from classifier.ledger import read_ledger
+from classifier.training import evaluate, score, train
+from intake.errors import InvalidInput
+from intake.records import Category
+
+ROWS = [
+    ("阿姨迟到了一个小时", "守时"),
+    ("说好九点来，十点才到", "守时"),
+    ("今天又来晚了", "守时"),
+    ("约好的时间人没来", "守时"),
+    ("等了半天阿姨还没到", "守时"),
+    ("迟到还不道歉", "守时"),
+    ("多收了我五十块钱", "收费"),
+    ("退款一直没到账", "收费"),
+    ("价格比说好的贵", "收费"),
+    ("结账的时候临时加价", "收费"),
+    ("押金不退", "收费"),
+    ("扣了两次钱", "收费"),
+]
+
+
+def _write_csv(path: Path, rows: list[tuple[str, str]], header: tuple[str, str] = ("内容", "类别")) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def test_train_and_evaluate_a_small_ledger(tmp_path: Path):
+    data = _write_csv(tmp_path / "ledger.csv", ROWS)
+    epochs: list[int] = []
+    report = train(data, tmp_path / "model", progress=lambda e, n, loss: epochs.append(e), epochs=6)
+    assert report.examples == len(ROWS)
+    assert report.labels == {"守时": 6, "收费": 6}
+    assert epochs == [1, 2, 3, 4, 5, 6]
+    result = evaluate(data, tmp_path / "model")
+    assert result.examples == len(ROWS)
+    assert result.accuracy >= 0.9  # it has seen these texts
+    assert set(result.per_class) == {"守时", "收费"}
+    assert sum(map(sum, result.confusion)) == len(ROWS)
+    assert "macro-F1" in result.format()
+
+
+def test_a_trained_model_serves_with_its_labels(tmp_path: Path):
+    rows = [(text, "punctuality" if label == "守时" else "billing") for text, label in ROWS]
+    data = _write_csv(tmp_path / "ledger.csv", rows, ("text", "label"))
+    train(data, tmp_path / "model", epochs=6)
+    classifier = load_classifier(model_dir=tmp_path / "model")
+    result = classifier.classify("结账的时候又临时加价了")
+    assert result.category is Category.BILLING
+    assert any(c.layer == "model" for c in result.cues)
+
+
+@pytest.mark.parametrize("suffix", [".tsv", ".jsonl", ".xlsx", ".txt"])
+def test_every_format_reads_the_same(tmp_path: Path, suffix: str):
+    path = tmp_path / f"ledger{suffix}"
+    if suffix == ".tsv":
+        path.write_text("text\tlabel\n" + "".join(f"{t}\t{lab}\n" for t, lab in ROWS), encoding="utf-8")
+    elif suffix == ".txt":  # headerless text<TAB>label, as labelled corpora come
+        path.write_text("".join(f"{t}\t{lab}\n" for t, lab in ROWS), encoding="utf-8")
+    elif suffix == ".jsonl":
+        path.write_text("".join(json.dumps({"text": t, "label": lab}, ensure_ascii=False) + "\n" for t, lab in ROWS))
+    else:
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.append(["投诉内容", "投诉类型"])
+        for row in ROWS:
+            sheet.append(list(row))
+        book.save(path)
+    ledger = read_ledger(path)
+    assert ledger.texts == [t for t, _ in ROWS]
+    assert ledger.labels == [lab for _, lab in ROWS]
+
+
+def test_gbk_csv_is_read(tmp_path: Path):
+    path = tmp_path / "ledger.csv"
+    path.write_bytes(("内容,类别\n" + "".join(f"{t},{lab}\n" for t, lab in ROWS)).encode("gbk"))
+    assert read_ledger(path).labels[0] == "守时"
+
+
+def test_named_columns_and_blank_rows(tmp_path: Path):
+    path = tmp_path / "ledger.csv"
+    path.write_text("编号,描述,结果\n1,阿姨迟到,守时\n2,,守时\n3,多收钱,收费\n", encoding="utf-8")
+    ledger = read_ledger(path, text_column="描述", label_column="结果")
+    assert ledger.texts == ["阿姨迟到", "多收钱"]
+    assert ledger.skipped == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", b"", "empty"),
+        ("blank.csv", b"\n\n  \n", "empty"),
+        ("header_only.csv", "内容,类别\n".encode(), "no data rows"),
+        ("wrong_columns.csv", "编号,备注\n1,x\n".encode(), "cannot tell which column"),
+        ("one_class.csv", "内容,类别\n阿姨迟到,守时\n又迟到了,守时\n".encode(), "only one label"),
+        ("broken.csv", b"\xff\xfe\xfa\xfb\x81\x30\xff,\xfe\n", "neither UTF-8 nor GBK"),
+        ("broken.jsonl", b'{"text": "a", "label": "x"}\n{oops\n', "not a JSON object"),
+        ("list.jsonl", b"[1, 2]\n", "JSON object"),
+        ("fake.xlsx", b"this is not a zip file", "not a readable Excel"),
+        ("ledger.pdf", b"%PDF", "unsupported file type"),
+    ],
+)
+def test_bad_files_give_a_clear_error(tmp_path: Path, name: str, content: bytes, message: str):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InvalidInput, match=message):
+        read_ledger(path)
+
+
+def test_a_missing_named_column_lists_the_columns(tmp_path: Path):
+    path = _write_csv(tmp_path / "ledger.csv", ROWS)
+    with pytest.raises(InvalidInput, match="'内容', '类别'"):
+        read_ledger(path, text_column="正文")
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path):
+    with pytest.raises(InvalidInput, match="no such file"):
+        read_ledger(tmp_path / "nope.csv")
+
+
+def test_score_computes_macro_f1_and_confusion():
+    report = score(["a", "a", "b", "b"], ["a", "b", "b", "b"])
+    assert report.accuracy == 0.75
+    assert report.confusion == [[1, 1], [0, 2]]
+    assert report.per_class["a"].precision == 1.0
+    assert report.per_class["a"].recall == 0.5
+    assert report.macro_f1 == pytest.approx((2 / 3 + 0.8) / 2)
