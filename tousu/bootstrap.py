@@ -116,7 +116,7 @@ async def build_runtime(settings: Settings, *, clock: Clock | None = None, migra
     clock = clock or SystemClock()
     store = SqlStore(url, cipher)
     coordination = await build_coordination(settings)
-    classifier = load_classifier(settings.classifier_model, settings.lexicon_path, use_model=False)
+    classifier = load_classifier(settings.classifier_model, settings.lexicon_path)
     router = load_router(settings.routing_rules)
     scripts = load_scripts(rules_path=settings.routing_rules)
     intake = IntakeService(
