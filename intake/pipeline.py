@@ -461,8 +461,10 @@ class IntakeService:
         target = Status.REOPENED if rating <= 2 else Status.CLOSED
         check_transition(complaint.status, target)
         complaint.status, complaint.updated_at = target, turn.now
+        if target == Status.REOPENED:
+            complaint.reopen_count += 1
         await turn.tx.complaints.save(complaint)
-        turn.audit("complaint.rated", rating=rating, status=str(target))
+        turn.audit("complaint.rated", rating=rating, status=str(target), reopen_count=complaint.reopen_count)
         purpose = Purpose.RATING_LOW if target == Status.REOPENED else Purpose.RATING_THANKS
         turn.replies.append(self._render(turn, purpose, rating=rating))
 
@@ -593,7 +595,7 @@ def _apply_entities(complaint: Complaint, classification: Classification | None)
 
 
 def _reopen_count(complaint: Complaint) -> int:
-    return 1 if complaint.status == Status.REOPENED else 0
+    return max(complaint.reopen_count, 1 if complaint.status == Status.REOPENED else 0)
 
 
 def _inbound_entry(message: InboundMessage) -> TranscriptEntry:
