@@ -45,7 +45,7 @@ class RulesRouter:
         self.config = config
         self.sla = SlaBook(config.sla, config.calendar)
         self.chooser = AgentChooser(config.calendar, roster)
-        self._clock = clock or _SystemClock()
+        self.clock: Clock = clock or _SystemClock()
 
     async def route(self, request: RoutingRequest, agents: AgentDirectory) -> Assignment:
         """Route one complaint (see `intake.ports.Router`)."""
@@ -77,7 +77,7 @@ class RulesRouter:
         team = self.config.teams[team_code]
         roster = agents if isinstance(agents, DutyRoster) else None
         load = await agents.open_load(team.code)
-        return await self.chooser.choose(team, load, self._clock.now(), exclude, roster=roster)
+        return await self.chooser.choose(team, load, self.clock.now(), exclude, roster=roster)
 
     def decide(self, request: RoutingRequest, facts: RepeatFacts) -> _Decision:
         """Apply the rules in order: team from the first match that names one, priorities and notices."""
