@@ -85,6 +85,7 @@ class IntakeResult:
     complaint: Complaint | None
     replies: tuple[OutboundMessage, ...]
     duplicate: bool = False
+    created: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The answer of `POST /api/v1/messages`."""
@@ -259,7 +260,7 @@ class IntakeService:
             await self._actions[decision.action](turn, decision)
             outbound = await self._record(turn, decision, hold)
             complaint = await tx.complaints.get(turn.complaint.number) if turn.complaint else None
-            result = IntakeResult(complaint, outbound)
+            result = IntakeResult(complaint, outbound, created=decision.action == Action.NEW_COMPLAINT)
             await tx.inbox.record_result(message.idempotency_key, _result_summary(result))
         return result, state_key, turn
 
