@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from intake.ports import ScriptContext
+from intake.records import Complaint, Customer
 from router import labels
 
 INPUTS = frozenset(
@@ -251,3 +252,32 @@ def _int(value: object) -> int | None:
         return int(str(value).removeprefix("rate:"))
     except ValueError:
         return None
+
+
+def complaint_variables(complaint: Complaint, customer: Customer | None = None) -> dict[str, Any]:
+    """The variables of a stored complaint, as the pipeline passes them (for previews and notices)."""
+    variables: dict[str, Any] = {
+        "number": complaint.number,
+        "category": str(complaint.category),
+        "severity": str(complaint.severity),
+        "priority": str(complaint.priority),
+        "status": str(complaint.status),
+        "team": complaint.team,
+        "agent": complaint.assignee,
+        "channel": str(complaint.channel),
+        "received_at": complaint.received_at.isoformat(),
+        "sla_first_response_due": _iso(complaint.sla.first_response_due),
+        "sla_first_feedback_due": _iso(complaint.sla.first_feedback_due),
+        "sla_report_due": _iso(complaint.sla.report_due),
+        "reasons": list(complaint.routing_reasons),
+        "resolution": complaint.resolution,
+        "compensation": complaint.compensation,
+        "rating": complaint.satisfaction,
+    }
+    if customer is not None:
+        variables |= {"customer_name": customer.name, "customer_title": customer.title}
+    return variables
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
