@@ -92,8 +92,8 @@ async def test_shifts_decide_without_a_manual_switch() -> None:
 
 
 @pytest.fixture
-async def small(sqlite_url: str, cipher: Any) -> AsyncIterator[Stack]:
-    async for built in closing(await build_stack(sqlite_url, cipher, SMALL)):
+async def small(database_url: str, cipher: Any) -> AsyncIterator[Stack]:
+    async for built in closing(await build_stack(database_url, cipher, SMALL)):
         yield built
 
 

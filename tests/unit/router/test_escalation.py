@@ -15,8 +15,8 @@ from tests.unit.router.harness import Stack, build_stack, closing
 
 
 @pytest.fixture
-async def stack(sqlite_url: str, cipher: Any) -> AsyncIterator[Stack]:
-    async for built in closing(await build_stack(sqlite_url, cipher)):
+async def stack(database_url: str, cipher: Any) -> AsyncIterator[Stack]:
+    async for built in closing(await build_stack(database_url, cipher)):
         yield built
 
 
