@@ -8,6 +8,7 @@ from the database and runs the watcher; `Routing.stop()` ends it.
 
 Settings (also as `TOUSU_*` environment variables):
 - `routing_rules` (TOUSU_ROUTING_RULES): the rules TOML; the shipped one by default.
+- `scripts_path` (TOUSU_SCRIPTS_PATH): a TOML file of reply scripts replacing shipped ones.
 - `TOUSU_WECOM_ROBOT_URL`: WeCom group robot webhook for agent notices.
 - `TOUSU_TELEGRAM_AGENT_TOKEN` + `TOUSU_TELEGRAM_AGENT_CHAT`: Telegram bot and agents' chat id;
   `TOUSU_TELEGRAM_API_BASE` points the bot at another Bot API server.
@@ -123,7 +124,13 @@ async def build_routing(settings: Settings, store: Store, timers: Timers, bus: E
     await registry.seed(config.agent_records(), clock.now())
     router = RulesRouter(config, clock=clock)
     company = setting(settings, "company_name")
-    scripts = load_scripts(repository, config=config, company={"zh": company, "en": company} if company else None)
+    scripts = load_scripts(
+        repository,
+        config=config,
+        company={"zh": company, "en": company} if company else None,
+        clock=clock,
+        scripts_path=settings.scripts_path,
+    )
     await scripts.reload()
     notices = NoticeMaker(scripts, config, settings.locale)
     notifiers = build_notifiers(settings, bus)

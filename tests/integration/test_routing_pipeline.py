@@ -93,3 +93,19 @@ async def test_new_complaint_notifies_and_starts_timers(runtime: Runtime) -> Non
     assert data["sla"]["first_response_at"] is not None
     assert data["escalations"][0]["action"] == "escalate_lead"
     assert made.complaint.priority in (Priority.HIGH, Priority.URGENT, Priority.NORMAL)
+
+
+async def test_transcript_records_the_script_version_sent(runtime: Runtime) -> None:
+    routing = routing_of(runtime)
+    body = "{{ salutation }}好，{{ category_words }}，编号 {{ number }}，{{ team_name }}会{{ response_when }}联系您。"
+    saved = await routing.scripts.save("acknowledgement.billing", body, author="ops")
+    assert saved.version == 2
+    made = await runtime.intake.receive(message("多收了我两百块钱，要求退款", "web-11", ChannelName.WEBCHAT))
+    assert made.complaint is not None
+    async with runtime.store.transaction() as tx:
+        stored = await tx.complaints.get(made.complaint.number)
+    assert stored is not None
+    sent = [entry for entry in stored.transcript if entry.template is not None]
+    assert [e.direction for e in stored.transcript] == ["in", "out", "out"]
+    assert (sent[0].template, sent[0].template_version) == ("acknowledgement.billing.zh", 2)
+    assert made.complaint.number in sent[0].text and "资深客服" in sent[0].text  # a first complaint
