@@ -148,6 +148,8 @@ async def home(request: web.Request) -> web.Response:
 async def _start_background(app: web.Application) -> None:
     runtime = app[RUNTIME]
     await runtime.dispatcher.start()
+    if runtime.routing is not None:
+        await runtime.routing.start()
     for channel in runtime.channels.values():
         await channel.start(runtime.intake.receive)
 
