@@ -164,6 +164,7 @@ class IntakeService:
             Action.CANCEL: self._cancel,
             Action.UNREACHABLE: self._unreachable,
             Action.EDIT: self._edit,
+            Action.RATING_NOT_ASKED: self._rating_not_asked,
             Action.IGNORE: self._ignore,
         }
 
@@ -305,7 +306,7 @@ class IntakeService:
     async def _record(self, turn: _Turn, decision: Decision, hold: float) -> tuple[OutboundMessage, ...]:
         tx, message = turn.tx, turn.message
         number = turn.complaint.number if turn.complaint else None
-        if decision.action not in (Action.IGNORE, Action.EDIT, Action.UNREACHABLE):
+        if decision.action not in (Action.IGNORE, Action.EDIT, Action.UNREACHABLE, Action.RATING_NOT_ASKED):
             await tx.complaints.append_message(message.conversation, turn.customer.id, number, _inbound_entry(message))
         not_before = turn.now + timedelta(seconds=hold) if hold > 0 else None
         outbound = []
@@ -466,6 +467,10 @@ class IntakeService:
         purpose = Purpose.RATING_LOW if target == Status.REOPENED else Purpose.RATING_THANKS
         turn.replies.append(self._render(turn, purpose, rating=rating))
 
+    async def _rating_not_asked(self, turn: _Turn, decision: Decision) -> None:
+        turn.audit("rating.not_asked", rating=decision.rating)
+        turn.replies.append(self._render(turn, Purpose.RATING_THANKS, rating=decision.rating))
+
     async def _provide_phone(self, turn: _Turn, decision: Decision) -> None:
         assert decision.phone is not None
         tx, customer = turn.tx, turn.customer
@@ -605,7 +610,7 @@ def _inbound_entry(message: InboundMessage) -> TranscriptEntry:
         kind=message.kind,
         media=message.media,
         author=message.sender.display_name,
-        external_id=message.external_id,
+        external_id=message.message_ref or message.external_id,
     )
 
 
