@@ -35,13 +35,13 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
+from bots import telegram_messages  # noqa: F401 - registers the catalogue entries
 from bots.gateway import IntakeGateway
 from bots.http import fail, read_json_object
 from bots.telegram_compat import normalise
 from bots.telegram_updates import BotIdentity, to_inbound
 from bots.textsplit import split_message
 from intake.errors import ConfigError, DeliveryError
-from intake.messages import register
 from intake.ports import MessageHandler
 from intake.records import ChannelName, OutboundMessage
 
@@ -55,33 +55,6 @@ MAX_UPDATE_BYTES = 256 * 1024
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 READY_RETRY_SECONDS = 30.0
 SECRET_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
-
-register(
-    "zh",
-    {
-        "telegram.bad_secret": "缺少或错误的 Telegram webhook 密钥",
-        "telegram.not_update": "请求体不是 Telegram Update：{detail}",
-        "telegram.webhook_set": "Telegram webhook 已设置为 {url}",
-        "telegram.polling": "正在通过长轮询接收 Telegram 消息（Ctrl+C 停止）",
-        "telegram.not_configured": "未配置 Telegram：请设置 TOUSU_TELEGRAM_TOKEN",
-        "telegram.secret_required": "设置 webhook 需要 TOUSU_TELEGRAM_WEBHOOK_SECRET（1–256 个字母、数字、_ 或 -）",
-        "telegram.api_error": "Telegram 接口调用失败：{detail}",
-    },
-)
-register(
-    "en",
-    {
-        "telegram.bad_secret": "Missing or wrong Telegram webhook secret",
-        "telegram.not_update": "The body is not a Telegram Update: {detail}",
-        "telegram.webhook_set": "Telegram webhook set to {url}",
-        "telegram.polling": "Receiving Telegram messages by long polling (Ctrl+C to stop)",
-        "telegram.not_configured": "Telegram is not configured: set TOUSU_TELEGRAM_TOKEN",
-        "telegram.secret_required": (
-            "Setting the webhook needs TOUSU_TELEGRAM_WEBHOOK_SECRET (1–256 letters, digits, _ or -)"
-        ),
-        "telegram.api_error": "Telegram API call failed: {detail}",
-    },
-)
 
 
 def check_secret(secret: str | None) -> str | None:
@@ -274,7 +247,9 @@ class TelegramChannel:
         kwargs: dict[str, Any] = {"timeout": poll_seconds, "allowed_updates": list(ALLOWED_UPDATES)}
         if offset is not None:
             kwargs["offset"] = offset
-        result = await self.bot.do_api_request("getUpdates", api_kwargs=kwargs, read_timeout=poll_seconds + 10)
+        with warnings.catch_warnings():  # PTB prefers get_updates, which parses the whole batch at once
+            warnings.simplefilter("ignore")
+            result = await self.bot.do_api_request("getUpdates", api_kwargs=kwargs, read_timeout=poll_seconds + 10)
         return result if isinstance(result, list) else []
 
     # ------------------------------------------------------------------ internals

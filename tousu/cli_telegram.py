@@ -16,6 +16,7 @@ import signal
 import sys
 from typing import Any
 
+from bots import telegram_messages  # noqa: F401 - registers the catalogue entries
 from intake.errors import ConfigError, DeliveryError
 from intake.messages import text
 from tousu.bootstrap import Runtime, build_runtime
