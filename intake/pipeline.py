@@ -520,8 +520,22 @@ class IntakeService:
 
     async def _edit(self, turn: _Turn, decision: Decision) -> None:
         original = turn.message.event or ""
-        if await turn.tx.complaints.update_message(turn.message.conversation, original, turn.message.text):
-            turn.audit("message.edited", external_id=original)
+        if not await turn.tx.complaints.update_message(turn.message.conversation, original, turn.message.text):
+            return
+        turn.audit("message.edited", external_id=original)
+        # When the edited message is the one that opened an open complaint, the record
+        # form's content follows the edit (the transcript keeps every message anyway).
+        for summary in turn.complaints:
+            if not summary.is_open:
+                continue
+            complaint = await turn.tx.complaints.get(summary.number)
+            opening = next((e for e in complaint.transcript if e.direction == "in"), None) if complaint else None
+            if complaint is not None and opening is not None and opening.external_id == original:
+                complaint.content, complaint.updated_at = turn.message.text, turn.now
+                await turn.tx.complaints.save(complaint)
+                turn.complaint = complaint
+                turn.audit("complaint.content_edited", external_id=original)
+                return
 
     async def _ignore(self, turn: _Turn, decision: Decision) -> None:
         return None

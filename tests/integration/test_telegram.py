@@ -342,7 +342,18 @@ async def test_an_edited_message_updates_the_transcript(bench: Bench) -> None:
     [complaint] = await bench.complaints()
     full = await bench.complaint(complaint.number)
     assert [e.text for e in full.transcript if e.direction == "in"] == [COMPLAINT + "（已更正：迟到三个小时）"]
+    assert full.content == COMPLAINT + "（已更正：迟到三个小时）"
+    followup = bench.message("她走的时候也没有打扫厨房")
+    await bench.post(followup)
+    edited_followup = {**followup["message"], "text": "她走的时候也没有打扫厨房和卫生间", "edit_date": 1764547400}
+    await bench.post(bench.update(edited_message=edited_followup))
+    full = await bench.complaint(complaint.number)
+    assert full.content == COMPLAINT + "（已更正：迟到三个小时）"  # only the opening message is the content
+    assert "她走的时候也没有打扫厨房和卫生间" in [e.text for e in full.transcript]
     assert len(await bench.complaints()) == 1
+    unknown = {**original["message"], "message_id": 1, "text": "从未收到过的消息", "edit_date": 1764547500}
+    status, _ = await bench.post(bench.update(edited_message=unknown))
+    assert status == 200 and "从未收到过的消息" not in [e.text for e in await bench.history()]
 
 
 async def test_start_status_and_cancel_commands(bench: Bench) -> None:
