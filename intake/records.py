@@ -190,6 +190,10 @@ class InboundMessage:
     phone: str | None = None
     name: str | None = None
     locale: str | None = None
+    message_ref: str | None = None
+    """The platform's id of this message inside its conversation, when it differs from
+    `external_id` (Telegram: the message id, while `external_id` is the update id). The
+    transcript keeps it so that a later edit (`MessageKind.EDIT`, `event` = this ref) finds it."""
 
     @property
     def idempotency_key(self) -> str:

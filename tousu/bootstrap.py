@@ -142,7 +142,24 @@ async def build_runtime(settings: Settings, *, clock: Clock | None = None, migra
     intake.add_commit_hook(_commit_hook(runtime))
     intake.add_commit_hook(routing.after_intake)
     runtime.add_channel(WebChatChannel(intake, runtime.history, coordination.bus, locale=settings.locale))
+    add_telegram(runtime)
     return runtime
+
+
+def add_telegram(runtime: Runtime) -> None:
+    """Register the Telegram channel when `telegram_token` is set (else it stays off: 404)."""
+    settings = runtime.settings
+    if settings.telegram_token:
+        from bots.telegram import TelegramChannel
+
+        channel = TelegramChannel(
+            runtime.intake,
+            token=settings.telegram_token,
+            secret=settings.telegram_webhook_secret,
+            base_url=settings.telegram_api_base,
+            max_body_bytes=settings.max_body_bytes,
+        )
+        runtime.add_channel(channel)
 
 
 def _commit_hook(runtime: Runtime) -> Any:

@@ -40,6 +40,9 @@ class Settings:
     scripts_path: Path | None = None
     public_url: str | None = None
     log_level: str = "INFO"
+    telegram_token: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_api_base: str = "https://api.telegram.org/bot"
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property

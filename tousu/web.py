@@ -56,6 +56,9 @@ def create_app(runtime: Runtime, *, start_background: bool = True) -> web.Applic
     webchat = runtime.channels.get("webchat")
     if webchat is not None and hasattr(webchat, "routes"):
         app.add_routes(webchat.routes())
+    telegram = runtime.channels.get("telegram")
+    if telegram is not None and hasattr(telegram, "routes"):
+        app.add_routes(telegram.routes())
     if start_background:
         app.on_startup.append(_start_background)
     app.on_cleanup.append(_close_runtime)
