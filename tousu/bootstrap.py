@@ -38,6 +38,7 @@ from storage.redis_adapters import RedisConversationState, RedisDedupe, RedisEve
 from storage.redis_client import connect_redis
 from storage.sql.store import SqlStore
 from tousu.config import Settings
+from tousu.wechat_wiring import add_wechat_channels
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +138,7 @@ async def build_runtime(settings: Settings, *, clock: Clock | None = None, migra
     runtime = Runtime(settings, store, cipher, coordination, classifier, router, scripts, intake, dispatcher, clock)
     intake.add_commit_hook(_commit_hook(runtime))
     runtime.add_channel(WebChatChannel(intake, runtime.history, coordination.bus, locale=settings.locale))
+    add_wechat_channels(runtime)
     return runtime
 
 

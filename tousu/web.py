@@ -56,6 +56,10 @@ def create_app(runtime: Runtime, *, start_background: bool = True) -> web.Applic
     webchat = runtime.channels.get("webchat")
     if webchat is not None and hasattr(webchat, "routes"):
         app.add_routes(webchat.routes())
+    for name in ("wechat", "wecom"):  # WeChat Official Account and WeCom app callbacks, when configured
+        callback_channel = runtime.channels.get(name)
+        if callback_channel is not None and hasattr(callback_channel, "routes"):
+            app.add_routes(callback_channel.routes())
     if start_background:
         app.on_startup.append(_start_background)
     app.on_cleanup.append(_close_runtime)
