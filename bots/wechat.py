@@ -272,8 +272,8 @@ class WeChatChannel:
         taken = await self._intake.take_for_passive_reply(IntakeResult(result.complaint, tuple(chosen), True))
         if not taken:
             return None
-        for reply in taken:
-            await self._remember_options(message.conversation, reply.reply)
+        with_options = next((r.reply for r in taken if r.reply.quick_replies), taken[-1].reply)
+        await self._remember_options(message.conversation, with_options)
         return "\n\n".join(self.render_text(reply.reply) for reply in taken)
 
     def _fitting(self, result: IntakeResult) -> list[OutboundMessage]:
