@@ -194,6 +194,7 @@ class WeChatChannel:
             fail(request, 400, "error.missing_echostr")
         timestamp, nonce = query.get("timestamp"), query.get("nonce")
         if self.is_work:
+            echostr = echostr.replace(" ", "+")  # base64 has no spaces: an unescaped '+' was read as one
             if not check_signature(query.get("msg_signature"), self.config.token, timestamp, nonce, echostr):
                 fail(request, 403, "error.bad_signature")
             try:

@@ -127,14 +127,16 @@ class AccessTokens:
             if token:
                 return token
             lock_key = f"{self._key}:lock"
-            if not await self._lock.claim(lock_key, self._wait * 2):
+            holding = await self._lock.claim(lock_key, self._wait * 2)
+            if not holding:
                 token = await self._wait_for_other()
                 if token:
                     return token
             try:
                 return await self._refresh()
             finally:
-                await self._lock.release(lock_key)
+                if holding:
+                    await self._lock.release(lock_key)
 
     async def invalidate(self, token: str) -> None:
         """Forget `token` (the API refused it), unless another process already replaced it."""

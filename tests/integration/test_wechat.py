@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from yarl import URL
 
 from bots.wechat_crypto import MessageCipher
 from bots.wechat_parse import parse_xml, text_of
@@ -51,6 +52,9 @@ async def test_wecom_url_verification_with_tencents_vectors(make_app: AppFactory
     assert await answer.text() == MessageCipher(vector["aes_key"], vector["receive_id"]).decrypt(url["echostr"])
     tampered = await app.client.get("/wecom/callback", params={**url, "timestamp": str(int(url["timestamp"]) + 1)})
     assert tampered.status == 403
+    raw = "&".join(f"{key}={value}" for key, value in url.items())  # '+' left unescaped, as some proxies do
+    unescaped = await app.client.get(URL(f"/wecom/callback?{raw}", encoded=True))
+    assert unescaped.status == 200 and await unescaped.text() == await answer.text()
 
 
 @pytest.mark.parametrize("vector", [v for v in KAT if "decrypt" in v], ids=lambda v: v["id"])
