@@ -134,6 +134,7 @@ class WeChatChannel:
         if self._tasks:
             with contextlib.suppress(Exception):
                 await asyncio.wait(set(self._tasks), timeout=10)
+        self.api.close()
 
     async def send(self, message: OutboundMessage) -> None:
         """Deliver one reply through the message API, split at 2,048 bytes, each piece once."""

@@ -194,6 +194,10 @@ class MessageApi:
         self.tokens = tokens
         self._send = send
 
+    def close(self) -> None:
+        """Release the HTTP connections of the client."""
+        self._client._http.close()
+
     async def send_text(self, to_user: str, content: str) -> None:
         """Deliver one text; `DeliveryError` (retryable or not) on failure."""
         for attempt in range(2):
