@@ -38,6 +38,7 @@ from storage.redis_client import connect_redis
 from storage.sql.store import SqlStore
 from tousu.config import Settings
 from tousu.routing_wiring import Routing, build_routing
+from tousu.wechat_wiring import add_wechat_channels
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,7 @@ async def build_runtime(settings: Settings, *, clock: Clock | None = None, migra
     intake.add_commit_hook(routing.after_intake)
     runtime.add_channel(WebChatChannel(intake, runtime.history, coordination.bus, locale=settings.locale))
     add_telegram(runtime)
+    add_wechat_channels(runtime)
     return runtime
 
 
