@@ -75,7 +75,7 @@ class SlaWatcher:
         send: NoticeSender,
         *,
         clock: Clock | None = None,
-        max_sleep: float = 30.0,
+        max_sleep: float = 5.0,
     ) -> None:
         self._store = store
         self._timers = timers
@@ -99,7 +99,9 @@ class SlaWatcher:
         met = getattr(complaint.sla, _MET[deadline])
         if due is None or met is not None or complaint.status not in OPEN_STATUSES or complaint.sla.paused_at:
             return None
-        done = [entry.step for entry in complaint.escalations if entry.deadline == deadline]
+        # Steps of this deadline fire at or after it; earlier entries belong to a deadline that
+        # was moved since (a reopen or a pause), whose ladder starts again.
+        done = [entry.step for entry in complaint.escalations if entry.deadline == deadline and entry.at >= due]
         index = max(done) + 1 if done else 0
         ladder = self._config.escalation
         while index < len(ladder) and ladder[index].when_not_started and started(complaint):
