@@ -87,6 +87,7 @@ class SlaWatcher:
         self._max_sleep = max_sleep
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def _now(self) -> datetime:
         return self._clock.now()
@@ -241,19 +242,24 @@ class SlaWatcher:
         """Rebuild the timers from the database and start the loop."""
         if self._task is not None:
             return
+        self._stopping = False
         await self.rebuild()
         self._task = asyncio.create_task(self._loop(), name="sla-watcher")
 
     async def stop(self) -> None:
         """Stop the loop (timers stay where they are)."""
         task, self._task = self._task, None
+        self._stopping = True
+        self._wake.set()
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
     async def _loop(self) -> None:
-        while True:
+        # A stop flag as well as the cancellation: on Python 3.11 `asyncio.wait_for` can swallow
+        # a cancel that arrives just as the awaited event is set.
+        while not self._stopping:
             try:
                 await self.run_due()
                 wait = await self._sleep_for()
@@ -262,9 +268,12 @@ class SlaWatcher:
             except Exception:
                 log.exception("SLA watcher round failed")
                 wait = self._max_sleep
+            if self._stopping:
+                return
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
 
     async def _sleep_for(self) -> float:
         upcoming = await self._timers.next_due()
