@@ -121,6 +121,8 @@ def test_the_commands_as_processes(tmp_path: Path, threaded_fake: FakeTelegram) 
     assert off.returncode == 2 and "TOUSU_TELEGRAM_TOKEN" in off.stderr and "Traceback" not in off.stderr
     bad_secret = run_cli(tmp_path, "set-webhook", "https://x", env=env | {"TOUSU_TELEGRAM_WEBHOOK_SECRET": "a b"})
     assert bad_secret.returncode == 2 and "Traceback" not in bad_secret.stderr
+    not_url = run_cli(tmp_path, "set-webhook", "tousu.example.com", env=env)
+    assert not_url.returncode == 2 and "tousu.example.com" in not_url.stderr
     threaded_fake.token = "0:other"  # every call now 401: a clear line, not a traceback
     refused = run_cli(tmp_path, "set-webhook", "https://x.example.com/telegram/webhook", env=env)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
