@@ -85,6 +85,7 @@ class IntakeResult:
     complaint: Complaint | None
     replies: tuple[OutboundMessage, ...]
     duplicate: bool = False
+    created: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The answer of `POST /api/v1/messages`."""
@@ -260,7 +261,7 @@ class IntakeService:
             await self._actions[decision.action](turn, decision)
             outbound = await self._record(turn, decision, hold)
             complaint = await tx.complaints.get(turn.complaint.number) if turn.complaint else None
-            result = IntakeResult(complaint, outbound)
+            result = IntakeResult(complaint, outbound, created=decision.action == Action.NEW_COMPLAINT)
             await tx.inbox.record_result(message.idempotency_key, _result_summary(result))
         return result, state_key, turn
 
@@ -462,8 +463,10 @@ class IntakeService:
         target = Status.REOPENED if rating <= 2 else Status.CLOSED
         check_transition(complaint.status, target)
         complaint.status, complaint.updated_at = target, turn.now
+        if target == Status.REOPENED:
+            complaint.reopen_count += 1
         await turn.tx.complaints.save(complaint)
-        turn.audit("complaint.rated", rating=rating, status=str(target))
+        turn.audit("complaint.rated", rating=rating, status=str(target), reopen_count=complaint.reopen_count)
         purpose = Purpose.RATING_LOW if target == Status.REOPENED else Purpose.RATING_THANKS
         turn.replies.append(self._render(turn, purpose, rating=rating))
 
@@ -612,7 +615,7 @@ def _apply_entities(complaint: Complaint, classification: Classification | None)
 
 
 def _reopen_count(complaint: Complaint) -> int:
-    return 1 if complaint.status == Status.REOPENED else 0
+    return max(complaint.reopen_count, 1 if complaint.status == Status.REOPENED else 0)
 
 
 def _inbound_entry(message: InboundMessage) -> TranscriptEntry:
