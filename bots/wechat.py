@@ -14,8 +14,10 @@ One adapter class serves both platforms (they share the callback protocol):
   little longer than the reply budget (default 4 s; WeChat waits 5 s). When the pipeline
   finishes inside the budget, the replies that fit one text are taken out of the outbox
   and answered passively (encrypted in the encrypted modes); otherwise the answer is
-  `success` and the outbox dispatcher delivers them through `send` (customer-service
-  message API, or WeCom's app message API).
+  `success` (still only after the message is committed, so nothing is lost; WeChat
+  retries a request that takes over 5 s, and dedupe makes the retry harmless) and the
+  outbox dispatcher delivers the replies through `send` (customer-service message API,
+  or WeCom's app message API).
 - Quick replies become numbered options ("回复 1 …"); the last options of a conversation
   are kept in `ConversationState`, so a bare "1" from the customer means the first payload.
 """
@@ -267,6 +269,7 @@ class WeChatChannel:
             result = await asyncio.wait_for(asyncio.shield(task), budget)
         except TimeoutError:
             log.info("%s message %s took longer than %.1fs: replies go by API", self.name, message.external_id, budget)
+            await asyncio.shield(task)  # answer only once the message is durable; a failure is a 5xx, so WeChat retries
             return None
         chosen = self._fitting(result)
         if not chosen:

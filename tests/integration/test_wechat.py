@@ -153,6 +153,7 @@ async def test_a_slow_pipeline_answers_success_and_replies_once_through_the_api(
     app = await make_app(budget_ms=0, database_url=url)
     answer = await app.post_safe(app.message("o_slow", Content=COMPLAINT))
     assert answer.status == 200 and await answer.text() == "success"
+    assert len(await app.complaints()) == 1  # durable before the platform got its answer
     sent = await app.fake.wait_sent(2)
     await app.settle()
     [complaint] = await app.complaints()
