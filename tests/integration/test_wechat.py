@@ -163,6 +163,30 @@ async def test_a_slow_pipeline_answers_success_and_replies_once_through_the_api(
     assert app.fake.tokens_issued == 1
 
 
+@pytest.mark.postgres
+async def test_two_processes_on_postgres_and_redis_share_one_token_and_reply_once_each(
+    make_app: AppFactory, postgres_url: str, redis_client: Any, redis_prefix: str
+) -> None:
+    from tests.conftest import _redis_url
+
+    shared = {"database_url": postgres_url, "redis": (_redis_url(), redis_prefix), "budget_ms": 0}
+    first = await make_app(**shared)
+    second = await make_app(**shared, fake=first.fake)
+    second.next_id = 5000  # message ids are unique per account: the two processes see different messages
+    users = [f"o_proc_{i}" for i in range(6)]
+    for index, user in enumerate(users):
+        app = (first, second)[index % 2]
+        assert await (await app.post_safe(app.message(user, Content=COMPLAINT))).text() == "success"
+    await first.fake.wait_sent(2 * len(users))
+    await first.settle()
+    await second.settle()
+    complaints = await first.complaints()
+    assert len(complaints) == len(users) and first.fake.tokens_issued == 1
+    for complaint in complaints:
+        assert sum(complaint.number in s.content for s in first.fake.sent) == 1
+    assert await redis_client.exists(f"{redis_prefix}state:wechat-token:mp:{APP_ID}")
+
+
 async def test_a_5xx_from_the_api_is_retried_and_the_reply_goes_out_once(make_app: AppFactory) -> None:
     app = await make_app(budget_ms=0)
     app.fake.script = [502]
