@@ -7,7 +7,8 @@ One adapter class serves both platforms (they share the callback protocol):
   decrypted.
 - POST: a callback in plaintext, compatible or safe (AES) mode. Every signature is
   checked (`msg_signature` over the `Encrypt` text in the encrypted modes); a bad or
-  missing one is 403 before anything is parsed or stored. Bodies over the size limit are
+  missing one is 403 before anything is parsed or stored. With an EncodingAESKey configured,
+  plaintext callbacks are refused (their signature does not cover the body). Bodies over the size limit are
   413, broken XML and any DTD (entity bombs) are 400. Kinds the channel does not handle
   are answered `success` and ignored.
 - The message goes to the pipeline with its replies held back from the dispatcher for a
@@ -73,6 +74,7 @@ register(
         "error.bad_signature": "签名校验失败",
         "error.invalid_xml": "XML 无效：{detail}",
         "error.missing_echostr": "缺少 echostr 参数",
+        "error.plaintext_refused": "已启用消息加密，不接受明文回调",
     },
 )
 register(
@@ -82,6 +84,7 @@ register(
         "error.bad_signature": "The signature does not match",
         "error.invalid_xml": "Invalid XML: {detail}",
         "error.missing_echostr": "The echostr parameter is missing",
+        "error.plaintext_refused": "Message encryption is on: plaintext callbacks are refused",
     },
 )
 
@@ -230,7 +233,11 @@ class WeChatChannel:
         """Check the signature and return the callback's fields and whether it was encrypted."""
         query = request.query
         timestamp, nonce = query.get("timestamp"), query.get("nonce")
-        encrypted = self.is_work or (query.get("encrypt_type", "").lower() == "aes" and self._cipher is not None)
+        encrypted = self._cipher is not None
+        if encrypted and not self.is_work and query.get("encrypt_type", "").lower() != "aes":
+            # With an EncodingAESKey the account is in compatible or safe mode, where Tencent always
+            # encrypts. A plaintext signature covers only the query, never the body: refuse it.
+            fail(request, 403, "error.plaintext_refused")
         if not encrypted:
             if not check_signature(query.get("signature"), self.config.token, timestamp, nonce):
                 fail(request, 403, "error.bad_signature")

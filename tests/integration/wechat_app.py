@@ -113,6 +113,7 @@ async def make_app(tmp_path: Path) -> AsyncIterator[AppFactory]:
         wecom: tuple[str, str, str] | None = None,
         fake: FakeWeChatApi | None = None,
         redis: tuple[str, str] | None = None,
+        official_aes: bool = True,
     ) -> WeChatApp:
         """A tousu with both channels; `fake` shares one Tencent fake, `redis` is (url, key prefix)."""
         fake = fake or await stack.enter_async_context(running_fake())
@@ -123,7 +124,7 @@ async def make_app(tmp_path: Path) -> AsyncIterator[AppFactory]:
             database_url=database_url,
             max_body_bytes=64 * 1024,
             wechat_token=TOKEN,
-            wechat_aes_key=AES_KEY,
+            wechat_aes_key=AES_KEY if official_aes else None,
             wechat_app_id=APP_ID,
             wechat_app_secret="mp-secret",
             wechat_api_base=fake.base,
