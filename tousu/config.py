@@ -40,6 +40,9 @@ class Settings:
     scripts_path: Path | None = None
     public_url: str | None = None
     log_level: str = "INFO"
+    telegram_token: str | None = field(default=None, repr=False)
+    telegram_webhook_secret: str | None = field(default=None, repr=False)
+    telegram_api_base: str = "https://api.telegram.org/bot"
     # WeChat Official Account and WeCom app (bots/wechat.py): a channel without its token is off
     wechat_token: str | None = field(default=None, repr=False)
     wechat_aes_key: str | None = field(default=None, repr=False)
