@@ -324,10 +324,15 @@ def _parse(request: web.Request, body: bytes) -> Fields:
 async def _read_body(request: web.Request, limit: int) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         fail(request, 413, "error.body_too_large", limit=limit)
-    body = await request.content.read(limit + 1)
+    body = bytearray()
+    while len(body) <= limit:  # read() returns what has arrived so far, not the whole body
+        chunk = await request.content.read(limit + 1 - len(body))
+        if not chunk:
+            break
+        body.extend(chunk)
     if len(body) > limit:
         fail(request, 413, "error.body_too_large", limit=limit)
-    return body
+    return bytes(body)
 
 
 # --------------------------------------------------------------------------- construction
