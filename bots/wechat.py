@@ -7,15 +7,18 @@ One adapter class serves both platforms (they share the callback protocol):
   decrypted.
 - POST: a callback in plaintext, compatible or safe (AES) mode. Every signature is
   checked (`msg_signature` over the `Encrypt` text in the encrypted modes); a bad or
-  missing one is 403 before anything is parsed or stored. Bodies over the size limit are
+  missing one is 403 before anything is parsed or stored. With an EncodingAESKey configured,
+  plaintext callbacks are refused (their signature does not cover the body). Bodies over the size limit are
   413, broken XML and any DTD (entity bombs) are 400. Kinds the channel does not handle
   are answered `success` and ignored.
 - The message goes to the pipeline with its replies held back from the dispatcher for a
   little longer than the reply budget (default 4 s; WeChat waits 5 s). When the pipeline
   finishes inside the budget, the replies that fit one text are taken out of the outbox
   and answered passively (encrypted in the encrypted modes); otherwise the answer is
-  `success` and the outbox dispatcher delivers them through `send` (customer-service
-  message API, or WeCom's app message API).
+  `success` (still only after the message is committed, so nothing is lost; WeChat
+  retries a request that takes over 5 s, and dedupe makes the retry harmless) and the
+  outbox dispatcher delivers the replies through `send` (customer-service message API,
+  or WeCom's app message API).
 - Quick replies become numbered options ("回复 1 …"); the last options of a conversation
   are kept in `ConversationState`, so a bare "1" from the customer means the first payload.
 """
@@ -71,6 +74,7 @@ register(
         "error.bad_signature": "签名校验失败",
         "error.invalid_xml": "XML 无效：{detail}",
         "error.missing_echostr": "缺少 echostr 参数",
+        "error.plaintext_refused": "已启用消息加密，不接受明文回调",
     },
 )
 register(
@@ -80,6 +84,7 @@ register(
         "error.bad_signature": "The signature does not match",
         "error.invalid_xml": "Invalid XML: {detail}",
         "error.missing_echostr": "The echostr parameter is missing",
+        "error.plaintext_refused": "Message encryption is on: plaintext callbacks are refused",
     },
 )
 
@@ -228,7 +233,11 @@ class WeChatChannel:
         """Check the signature and return the callback's fields and whether it was encrypted."""
         query = request.query
         timestamp, nonce = query.get("timestamp"), query.get("nonce")
-        encrypted = self.is_work or (query.get("encrypt_type", "").lower() == "aes" and self._cipher is not None)
+        encrypted = self._cipher is not None
+        if encrypted and not self.is_work and query.get("encrypt_type", "").lower() != "aes":
+            # With an EncodingAESKey the account is in compatible or safe mode, where Tencent always
+            # encrypts. A plaintext signature covers only the query, never the body: refuse it.
+            fail(request, 403, "error.plaintext_refused")
         if not encrypted:
             if not check_signature(query.get("signature"), self.config.token, timestamp, nonce):
                 fail(request, 403, "error.bad_signature")
@@ -267,6 +276,7 @@ class WeChatChannel:
             result = await asyncio.wait_for(asyncio.shield(task), budget)
         except TimeoutError:
             log.info("%s message %s took longer than %.1fs: replies go by API", self.name, message.external_id, budget)
+            await asyncio.shield(task)  # answer only once the message is durable; a failure is a 5xx, so WeChat retries
             return None
         chosen = self._fitting(result)
         if not chosen:
@@ -314,10 +324,15 @@ def _parse(request: web.Request, body: bytes) -> Fields:
 async def _read_body(request: web.Request, limit: int) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         fail(request, 413, "error.body_too_large", limit=limit)
-    body = await request.content.read(limit + 1)
+    body = bytearray()
+    while len(body) <= limit:  # read() returns what has arrived so far, not the whole body
+        chunk = await request.content.read(limit + 1 - len(body))
+        if not chunk:
+            break
+        body.extend(chunk)
     if len(body) > limit:
         fail(request, 413, "error.body_too_large", limit=limit)
-    return body
+    return bytes(body)
 
 
 # --------------------------------------------------------------------------- construction

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from intake.records import ChannelName, ConversationRef
 from tests.integration.conftest import Api
 from tests.integration.wechat_app import (
     ACCOUNT,
+    AES_KEY,
     APP_ID,
     COMPLAINT,
     CORP_ID,
@@ -81,7 +83,7 @@ async def test_wecom_callbacks_of_tencents_vectors_are_taken_in(make_app: AppFac
 
 
 async def test_plaintext_complaint_gets_a_passive_reply_with_its_number(make_app: AppFactory) -> None:
-    app = await make_app()
+    app = await make_app(official_aes=False)
     answer = await app.post_plain(app.message("o_plain", Content=COMPLAINT))
     assert answer.status == 200
     reply = parse_xml(await answer.text())
@@ -153,6 +155,7 @@ async def test_a_slow_pipeline_answers_success_and_replies_once_through_the_api(
     app = await make_app(budget_ms=0, database_url=url)
     answer = await app.post_safe(app.message("o_slow", Content=COMPLAINT))
     assert answer.status == 200 and await answer.text() == "success"
+    assert len(await app.complaints()) == 1  # durable before the platform got its answer
     sent = await app.fake.wait_sent(2)
     await app.settle()
     [complaint] = await app.complaints()
@@ -162,8 +165,32 @@ async def test_a_slow_pipeline_answers_success_and_replies_once_through_the_api(
     assert app.fake.tokens_issued == 1
 
 
+@pytest.mark.postgres
+async def test_two_processes_on_postgres_and_redis_share_one_token_and_reply_once_each(
+    make_app: AppFactory, postgres_url: str, redis_client: Any, redis_prefix: str
+) -> None:
+    from tests.conftest import _redis_url
+
+    shared = {"database_url": postgres_url, "redis": (_redis_url(), redis_prefix), "budget_ms": 0}
+    first = await make_app(**shared)
+    second = await make_app(**shared, fake=first.fake)
+    second.next_id = 5000  # message ids are unique per account: the two processes see different messages
+    users = [f"o_proc_{i}" for i in range(6)]
+    for index, user in enumerate(users):
+        app = (first, second)[index % 2]
+        assert await (await app.post_safe(app.message(user, Content=COMPLAINT))).text() == "success"
+    await first.fake.wait_sent(2 * len(users))
+    await first.settle()
+    await second.settle()
+    complaints = await first.complaints()
+    assert len(complaints) == len(users) and first.fake.tokens_issued == 1
+    for complaint in complaints:
+        assert sum(complaint.number in s.content for s in first.fake.sent) == 1
+    assert await redis_client.exists(f"{redis_prefix}state:wechat-token:mp:{APP_ID}")
+
+
 async def test_a_5xx_from_the_api_is_retried_and_the_reply_goes_out_once(make_app: AppFactory) -> None:
-    app = await make_app(budget_ms=0)
+    app = await make_app(budget_ms=0, official_aes=False)
     app.fake.script = [502]
     await app.post_plain(app.message("o_5xx", Content=COMPLAINT))
     await app.fake.wait_sent(2)
@@ -176,7 +203,7 @@ async def test_a_5xx_from_the_api_is_retried_and_the_reply_goes_out_once(make_ap
 
 
 async def test_outside_the_48_hour_window_the_complaint_is_flagged_for_a_call_back(make_app: AppFactory) -> None:
-    app = await make_app(budget_ms=0)
+    app = await make_app(budget_ms=0, official_aes=False)
     app.fake.script = [{"errcode": 45015, "errmsg": "response out of time limit"}] * 2
     await app.post_plain(app.message("o_late", Content=COMPLAINT))
     await app.settle()
@@ -189,7 +216,7 @@ async def test_outside_the_48_hour_window_the_complaint_is_flagged_for_a_call_ba
 
 
 async def test_a_refused_token_is_refreshed_once_and_the_reply_delivered(make_app: AppFactory) -> None:
-    app = await make_app(budget_ms=0)
+    app = await make_app(budget_ms=0, official_aes=False)
     await app.post_plain(app.message("o_token", Content=COMPLAINT))
     await app.fake.wait_sent(2)
     await app.settle()
@@ -216,7 +243,7 @@ async def test_wecom_replies_go_through_the_app_message_api(make_app: AppFactory
 
 
 async def test_events_and_kinds_take_the_right_path(make_app: AppFactory) -> None:
-    app = await make_app()
+    app = await make_app(official_aes=False)
     user = "o_kinds"
 
     async def say(msg_type: str = "text", **fields: str) -> str:
@@ -249,17 +276,15 @@ async def test_events_and_kinds_take_the_right_path(make_app: AppFactory) -> Non
 async def test_numbered_options_go_out_and_a_bare_number_comes_back_as_the_payload(make_app: AppFactory) -> None:
     from intake.records import OutboundMessage, QuickReply, Reply
 
-    app = await make_app(budget_ms=0)
+    app = await make_app(budget_ms=0, official_aes=False)
     channel: Any = app.runtime.channels["wechat"]
     reply = Reply("请为这次处理打分", (QuickReply("1分 很不满意", "rate:1"), QuickReply("5分 非常满意", "rate:5")))
     await channel.send(OutboundMessage("r-1", ConversationRef(ChannelName.WECHAT, "o_opts"), reply, None))
     [sent] = app.fake.sent
     assert "回复 1：1分 很不满意" in sent.content and "回复 2：5分 非常满意" in sent.content
     await app.post_plain(app.message("o_opts", Content=" 2 "))
-    history = await app.history("o_opts")
-    # "2" came back as the payload rate:5; with no rating asked it is thanked and stored nowhere else
-    [thanks] = history
-    assert "5 分" in thanks.text and "2 分" not in thanks.text
+    thanks = (await app.fake.wait_sent(2))[1]
+    assert thanks.to == "o_opts" and "5 分" in thanks.content  # the pipeline saw "rate:5", not "2"
 
 
 async def test_a_long_reply_is_split_at_2048_bytes_and_each_piece_sent_once(make_app: AppFactory) -> None:
@@ -278,29 +303,70 @@ async def test_a_long_reply_is_split_at_2048_bytes_and_each_piece_sent_once(make
     assert "".join(pieces) == text
 
 
+async def test_a_large_body_arriving_in_pieces_is_read_whole(make_app: AppFactory) -> None:
+    app = await make_app(official_aes=False)
+    detail = "阿姨把客厅的地板划伤了，还打碎了一个花瓶，要求赔偿。" * 300
+    body = app.message("o_chunks", Content=detail).encode()
+    assert 20_000 < len(body) < 64 * 1024
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 4096):
+            yield body[start : start + 4096]
+            await asyncio.sleep(0.01)
+
+    answer = await app.client.post("/wechat/callback", params=plain_query(TOKEN), data=pieces())
+    assert answer.status == 200
+    [complaint] = await app.complaints()
+    assert complaint.content == detail
+
+
 # --------------------------------------------------------------------------- bad input
 
 
-async def test_bad_or_missing_signatures_are_403_and_store_nothing(make_app: AppFactory) -> None:
+async def test_bad_or_missing_plaintext_signatures_are_403_and_store_nothing(make_app: AppFactory) -> None:
+    app = await make_app(official_aes=False)
+    body = app.message("o_forged", Content=COMPLAINT)
+    denied = await app.post_plain(body, plain_query("not-the-token"))
+    assert denied.status == 403 and (await denied.json())["error"]["code"] == "error.bad_signature"
+    assert (await app.client.post("/wechat/callback", data=body)).status == 403
+    assert (await app.post_plain(body, {**plain_query(TOKEN), "signature": "0" * 40})).status == 403
+    assert await app.complaints() == []
+    assert await app.customer("o_forged") is None and await app.history("o_forged") == []
+
+
+async def test_bad_or_missing_msg_signatures_are_403_and_store_nothing(make_app: AppFactory) -> None:
     app = await make_app()
     body = app.message("o_forged", Content=COMPLAINT)
-    assert (await app.post_plain(body, plain_query("not-the-token"))).status == 403
-    assert (await app.client.post("/wechat/callback", data=body)).status == 403
     query, sealed_body = sealed(TOKEN, app.official, body, APP_ID)
     forged = {**query, "msg_signature": sha1_signature("x", "y", "z")}
     assert (await app.client.post("/wechat/callback", params=forged, data=sealed_body)).status == 403
     no_sig = {k: v for k, v in query.items() if k != "msg_signature"}
     assert (await app.client.post("/wechat/callback", params=no_sig, data=sealed_body)).status == 403
+    bad_plain_sig = {**query, "signature": "0" * 40}
+    assert (await app.client.post("/wechat/callback", params=bad_plain_sig, data=sealed_body)).status == 403
+    other_key = MessageCipher(AES_KEY[::-1], APP_ID)
+    query, foreign = sealed(TOKEN, other_key, body, APP_ID)
+    assert (await app.client.post("/wechat/callback", params=query, data=foreign)).status == 400
     query, work_body = sealed(TOKEN, app.work, app.message("zhaoliu", Content=COMPLAINT), CORP_ID)
-    assert (
-        await app.client.post("/wecom/callback", params={**query, "msg_signature": "0" * 40}, data=work_body)
-    ).status == 403
-    denied = await app.post_plain(body, plain_query("nope"))
-    assert (await denied.json())["error"]["code"] == "error.bad_signature"
+    work_forged = {**query, "msg_signature": "0" * 40}
+    assert (await app.client.post("/wecom/callback", params=work_forged, data=work_body)).status == 403
     assert await app.complaints() == []
     assert await app.customer("o_forged") is None and await app.history("o_forged") == []
+    assert await app.customer("zhaoliu", ChannelName.WECOM) is None
 
 
+async def test_with_an_aes_key_a_plaintext_callback_is_refused_even_when_signed(make_app: AppFactory) -> None:
+    app = await make_app()
+    answer = await app.post_plain(app.message("o_downgrade", Content=COMPLAINT))
+    assert answer.status == 403 and (await answer.json())["error"]["code"] == "error.plaintext_refused"
+    assert await app.complaints() == [] and await app.customer("o_downgrade") is None
+
+
+XXE = (
+    '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+    "<xml><ToUserName>gh</ToUserName><FromUserName>o_bomb</FromUserName><CreateTime>1</CreateTime>"
+    "<MsgType>text</MsgType><Content>&e;</Content><MsgId>10</MsgId></xml>"
+)
 BOMB = (
     '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
     '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>'
@@ -309,19 +375,30 @@ BOMB = (
 )
 
 
-async def test_broken_xml_bombs_and_oversized_bodies_are_4xx_and_the_server_keeps_serving(make_app: AppFactory) -> None:
-    app = await make_app()
-    broken = await app.post_plain("<xml><MsgType>text</MsgType><Content>阿姨")
+@pytest.mark.parametrize("mode", ["plaintext", "safe"])
+async def test_broken_xml_bombs_and_oversized_bodies_are_4xx_and_the_server_keeps_serving(
+    make_app: AppFactory, mode: str
+) -> None:
+    app = await make_app(official_aes=mode == "safe")
+    post = app.post_plain if mode == "plaintext" else app.post_safe
+    broken = await post("<xml><MsgType>text</MsgType><Content>阿姨")
     assert broken.status == 400 and (await broken.json())["error"]["code"] == "error.invalid_xml"
-    assert (await app.post_plain(BOMB)).status == 400
-    assert (await app.post_safe(BOMB)).status == 400
-    query, _ = sealed(TOKEN, app.official, app.message("o_bomb", Content="x"), APP_ID)
-    envelope_bomb = BOMB.replace("<xml>", "<xml><Encrypt>x</Encrypt>", 1)
-    assert (await app.client.post("/wechat/callback", params=query, data=envelope_bomb)).status == 400
+    assert (await post(BOMB)).status == 400
+    assert (await post(XXE)).status == 400
+    if mode == "safe":
+        query, _ = sealed(TOKEN, app.official, app.message("o_bomb", Content="x"), APP_ID)
+        envelope_bomb = BOMB.replace("<xml>", "<xml><Encrypt>x</Encrypt>", 1)
+        assert (await app.client.post("/wechat/callback", params=query, data=envelope_bomb)).status == 400
+        assert (await app.post_wecom(BOMB)).status == 400
     huge = app.message("o_bomb", Content="投诉" * 40_000)
-    assert (await app.post_plain(huge)).status == 413
-    assert (await app.post_safe(huge)).status == 413
-    assert (await app.post_plain(b"\xff\xfe\x00garbage")).status == 400
+    too_large = await post(huge)
+    assert too_large.status == 413 and (await too_large.json())["error"]["code"] == "error.body_too_large"
+    garbage = await app.client.post("/wechat/callback", params=plain_query(TOKEN), data=b"\xff\xfe\x00garbage")
+    assert garbage.status == (400 if mode == "plaintext" else 403)
     assert await app.complaints() == [] and await app.customer("o_bomb") is None
-    ok = await app.post_plain(app.message("o_after", Content=COMPLAINT))
-    assert ok.status == 200 and NUMBER.search(await ok.text())
+    ok = await post(app.message("o_after", Content=COMPLAINT))
+    assert ok.status == 200
+    content = await ok.text()
+    if mode == "safe":
+        content = text_of(app.open_reply(content, app.official, TOKEN), "Content")
+    assert NUMBER.search(content)

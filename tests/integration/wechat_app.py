@@ -108,16 +108,23 @@ async def make_app(tmp_path: Path) -> AsyncIterator[AppFactory]:
     stack = AsyncExitStack()
 
     async def factory(
-        budget_ms: int = 60_000, database_url: str = "", wecom: tuple[str, str, str] | None = None
+        budget_ms: int = 60_000,
+        database_url: str = "",
+        wecom: tuple[str, str, str] | None = None,
+        fake: FakeWeChatApi | None = None,
+        redis: tuple[str, str] | None = None,
+        official_aes: bool = True,
     ) -> WeChatApp:
-        fake = await stack.enter_async_context(running_fake())
+        """A tousu with both channels; `fake` shares one Tencent fake, `redis` is (url, key prefix)."""
+        fake = fake or await stack.enter_async_context(running_fake())
+        coordination = {"redis_url": redis[0], "redis_prefix": redis[1]} if redis else {}
         work_token, work_key, corp_id = wecom or (TOKEN, AES_KEY, CORP_ID)
         settings = settings_for(
             tmp_path,
             database_url=database_url,
             max_body_bytes=64 * 1024,
             wechat_token=TOKEN,
-            wechat_aes_key=AES_KEY,
+            wechat_aes_key=AES_KEY if official_aes else None,
             wechat_app_id=APP_ID,
             wechat_app_secret="mp-secret",
             wechat_api_base=fake.base,
@@ -128,6 +135,7 @@ async def make_app(tmp_path: Path) -> AsyncIterator[AppFactory]:
             wecom_secret="work-secret",
             wecom_api_base=fake.base,
             wechat_reply_budget_ms=budget_ms,
+            **coordination,
         )
         runtime = await build_runtime(settings)
         client = TestClient(TestServer(create_app(runtime)))
