@@ -24,6 +24,7 @@ from intake.records import (
     Category,
     ChannelName,
     Complaint,
+    Customer,
     Event,
     NoteKind,
     OutboundMessage,
@@ -277,9 +278,11 @@ class TicketWorkflow:
             )
         await self._done(number)
 
-    def suggested_reply(self, complaint: Complaint, purpose: Purpose, **variables: Any) -> Reply:
+    def suggested_reply(
+        self, complaint: Complaint, purpose: Purpose, customer: Customer | None = None, **variables: Any
+    ) -> Reply:
         """A script rendered for this complaint (prefills the reply box)."""
-        return self._scripts.render(self._context(complaint, purpose, variables))
+        return self._scripts.render(self._context(complaint, purpose, {**_customer_vars(customer), **variables}))
 
     async def reply(
         self,
@@ -342,7 +345,12 @@ class TicketWorkflow:
                 first_feedback_at=complaint.sla.first_feedback_at or now,
             )
             await tx.complaints.save(complaint)
-            extra = {"resolution": complaint.resolution, "compensation": complaint.compensation}
+            customer = await tx.customers.get(complaint.customer_id)
+            extra = {
+                "resolution": complaint.resolution,
+                "compensation": complaint.compensation,
+                **_customer_vars(customer),
+            }
             sent = False
             for purpose in (Purpose.RESOLUTION, Purpose.RATING_REQUEST):
                 reply = self._scripts.render(self._context(complaint, purpose, extra))
@@ -427,6 +435,12 @@ class TicketWorkflow:
 
 def _sla(complaint: Complaint, **changes: Any) -> SlaDeadlines:
     return replace(complaint.sla, **changes)
+
+
+def _customer_vars(customer: Customer | None) -> dict[str, Any]:
+    if customer is None:
+        return {}
+    return {"customer_name": customer.name, "customer_title": customer.title}
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -17,9 +17,10 @@ from aiohttp import web
 
 from intake.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, TousuError
 from intake.permissions import require
+from intake.workflow import ChangeHook, TicketWorkflow
 from storage.sql.console import SqlConsoleStore
 from storage.sql.store import SqlStore
-from tousu.bootstrap import Runtime
+from tousu.bootstrap import LIVE_TOPIC, Runtime
 from tousu.console import i18n
 from tousu.console.context import (
     CONSOLE,
@@ -60,13 +61,31 @@ def console_app(runtime: Runtime, *, prefix: str = "/console") -> web.Applicatio
     if not isinstance(runtime.store, SqlStore):
         raise TypeError("the console needs the SQL store")
     app = web.Application(middlewares=[console_middleware])
-    console = Console(runtime, SqlConsoleStore(runtime.store), make_templates(), discover())
+    store = SqlConsoleStore(runtime.store)
+    workflow = TicketWorkflow(
+        store, runtime.scripts, runtime.clock, locale=runtime.settings.locale, on_change=_change_hook(runtime)
+    )
+    console = Console(runtime, store, make_templates(), workflow, discover())
     app[CONSOLE] = console
     app[PREFIX_KEY] = prefix
     for page in console.pages:
         app.add_routes(page.routes)
     app.router.add_static("/static", STATIC)
     return app
+
+
+def _change_hook(runtime: Runtime) -> ChangeHook:
+    """After a console change: wake the dispatcher for replies, tell every open queue."""
+
+    async def changed(number: str, replies: bool) -> None:
+        if replies:
+            runtime.dispatcher.wake()
+        async with runtime.store.transaction() as tx:
+            complaint = await tx.complaints.get(number, with_transcript=False)
+        status = str(complaint.status) if complaint is not None else None
+        await runtime.coordination.bus.publish(LIVE_TOPIC, {"type": "complaint", "number": number, "status": status})
+
+    return changed
 
 
 @web.middleware

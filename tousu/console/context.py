@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from intake.console_ports import ConsoleStore, Session
 from intake.messages import label, text
 from intake.permissions import ConsoleUser, may
+from intake.workflow import TicketWorkflow
 
 if TYPE_CHECKING:
     from tousu.bootstrap import Runtime
@@ -47,6 +48,7 @@ class Console:
     runtime: Runtime
     store: ConsoleStore
     templates: Environment
+    workflow: TicketWorkflow
     pages: list[Page] = field(default_factory=list)
     services: dict[str, Any] = field(default_factory=dict)
 

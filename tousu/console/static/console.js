@@ -85,7 +85,7 @@
       if (option && option.getAttribute("data-text") !== null) {
         target.value = option.getAttribute("data-text");
         var tpl = document.getElementById("reply-template");
-        if (tpl) tpl.value = option.value;
+        if (tpl) tpl.value = option.getAttribute("data-version") || "";
       }
     });
   }
