@@ -76,7 +76,14 @@ def console_app(runtime: Runtime, *, prefix: str = "/console") -> web.Applicatio
     for page in console.pages:
         app.add_routes(page.routes)
     app.router.add_static("/static", STATIC)
+    app.on_shutdown.append(_end_streams)
     return app
+
+
+async def _end_streams(app: web.Application) -> None:
+    """Stop the live streams so the server can shut down at once."""
+    for task in list(app[CONSOLE].services.get("sse", ())):
+        task.cancel()
 
 
 def _change_hook(runtime: Runtime) -> ChangeHook:

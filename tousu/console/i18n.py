@@ -155,6 +155,11 @@ ZH: dict[str, str] = {
     "console.users.role": "角色",
     "console.users.team": "所属组",
     "console.users.disabled": "已停用",
+    "console.users.tokens": "接口令牌",
+    "console.users.token_name": "令牌名称",
+    "console.users.token_create": "生成令牌",
+    "console.users.token_revoke": "吊销令牌",
+    "console.users.token_once": "新令牌只显示这一次，请立即复制保存：",
 }
 
 EN: dict[str, str] = {
@@ -308,6 +313,11 @@ EN: dict[str, str] = {
     "console.users.role": "Role",
     "console.users.team": "Team",
     "console.users.disabled": "Disabled",
+    "console.users.tokens": "API tokens",
+    "console.users.token_name": "Token name",
+    "console.users.token_create": "Create token",
+    "console.users.token_revoke": "Revoke tokens",
+    "console.users.token_once": "The new token is shown only once; copy it now:",
 }
 
 
