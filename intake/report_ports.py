@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -18,12 +18,23 @@ from intake.records import Category, ChannelName, Complaint, Severity, Status, T
 
 
 class SlaState(StrEnum):
-    """Where a complaint stands against its deadlines, as the ledger filters it."""
+    """Where a complaint stands against its deadlines (the queue's states, same codes).
+
+    A deadline is pending while its step is not done. overdue: open with a pending
+    deadline passed; due_soon: open with one due within `DUE_SOON`; on_track: open with
+    pending deadlines further away; met: finished, resolved in time or nothing left
+    pending; none: open with no deadline pending, or finished unresolved with one.
+    """
 
     OVERDUE = "overdue"
-    """Open, and a deadline (first response, first feedback or report) passed unmet."""
-    ON_TIME = "on_time"
-    """Not overdue: open within its deadlines, or finished."""
+    DUE_SOON = "due_soon"
+    ON_TRACK = "on_track"
+    MET = "met"
+    NONE = "none"
+
+
+DUE_SOON = timedelta(hours=1)
+"""A deadline this close counts as due soon."""
 
 
 class Breakdown(StrEnum):
@@ -176,7 +187,12 @@ class LedgerRow:
     customer_name: str | None
     customer_phone: str | None
     customer_tier: Tier
-    overdue: bool
+    sla_state: SlaState
+
+    @property
+    def overdue(self) -> bool:
+        """True when an open deadline passed unmet."""
+        return self.sla_state is SlaState.OVERDUE
 
 
 @dataclass(frozen=True, slots=True)

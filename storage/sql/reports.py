@@ -38,13 +38,13 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    true,
 )
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from intake.records import OPEN_STATUSES, Severity, Status, Tier
 from intake.report_ports import (
+    DUE_SOON,
     TENURE_BUCKETS,
     Breakdown,
     DailyCount,
@@ -163,7 +163,7 @@ class SqlReports:
             customer_name=self._cipher.decrypt_optional(row["customer_name_enc"]),
             customer_phone=self._cipher.decrypt_optional(row["customer_phone_enc"]),
             customer_tier=Tier(row["customer_tier"]),
-            overdue=bool(row["is_overdue"]),
+            sla_state=SlaState(row["sla_state"]),
         )
 
     # ------------------------------------------------------------------ risk
@@ -227,11 +227,37 @@ class SqlReports:
 # ---------------------------------------------------------------------- conditions
 
 
+def _pending(due: Any, done: Any) -> ColumnElement[bool]:
+    return and_(due.is_not(None), done.is_(None))
+
+
 def overdue_condition(now: datetime) -> ColumnElement[bool]:
-    """Open, and a deadline passed with its step not done."""
+    """Open, and a deadline passed (or due this instant) with its step not done."""
     at = literal(as_utc(now), UtcDateTime())
-    late = [and_(due.is_not(None), done.is_(None), due < at) for due, done in SLA_STAGES.values()]
+    late = [and_(_pending(due, done), due <= at) for due, done in SLA_STAGES.values()]
     return and_(c.status.in_(_OPEN), or_(*late))
+
+
+def sla_state_conditions(now: datetime) -> dict[SlaState, ColumnElement[bool]]:
+    """One condition per SLA state; exactly one holds for every complaint."""
+    soon = literal(as_utc(now + DUE_SOON), UtcDateTime())
+    is_open = c.status.in_(_OPEN)
+    overdue = overdue_condition(now)
+    due_soon = and_(is_open, ~overdue, or_(*(and_(_pending(d, m), d <= soon) for d, m in SLA_STAGES.values())))
+    any_pending = or_(*(_pending(d, m) for d, m in SLA_STAGES.values()))
+    return {
+        SlaState.OVERDUE: overdue,
+        SlaState.DUE_SOON: due_soon,
+        SlaState.ON_TRACK: and_(is_open, any_pending, ~overdue, ~due_soon),
+        SlaState.MET: and_(~is_open, or_(c.resolved_at.is_not(None), ~any_pending)),
+        SlaState.NONE: or_(and_(is_open, ~any_pending), and_(~is_open, any_pending, c.resolved_at.is_(None))),
+    }
+
+
+def sla_state_case(now: datetime) -> Any:
+    """The SLA state of each row as a SQL CASE (state codes as text)."""
+    states = sla_state_conditions(now)
+    return case(*((condition, str(state)) for state, condition in states.items()), else_=str(SlaState.NONE))
 
 
 def conditions(query: ReportFilter, now: datetime) -> list[ColumnElement[bool]]:
@@ -252,10 +278,8 @@ def conditions(query: ReportFilter, now: datetime) -> list[ColumnElement[bool]]:
         where.append(c.received_at >= as_utc(query.received_from))
     if query.received_to is not None:
         where.append(c.received_at < as_utc(query.received_to))
-    if query.sla_state is SlaState.OVERDUE:
-        where.append(overdue_condition(now))
-    elif query.sla_state is SlaState.ON_TIME:
-        where.append(~overdue_condition(now))
+    if query.sla_state is not None:
+        where.append(sla_state_conditions(now)[query.sla_state])
     return where
 
 
@@ -423,7 +447,7 @@ def _ledger_select(query: ReportFilter, now: datetime) -> Select[Any]:
             customers.c.name_enc.label("customer_name_enc"),
             customers.c.phone_enc.label("customer_phone_enc"),
             customers.c.tier.label("customer_tier"),
-            case((overdue_condition(now), true()), else_=false()).label("is_overdue"),
+            sla_state_case(now).label("sla_state"),
         )
         .select_from(complaints.join(customers, customers.c.id == c.customer_id))
         .where(*conditions(query, now))

@@ -273,8 +273,18 @@ async def test_ledger_pages_filters_and_download_rows(world: World) -> None:
     overdue = await reports.ledger(ReportFilter(sla_state=SlaState.OVERDUE), now, limit=50)
     assert {r.complaint.number for r in overdue} == {world.numbers[k] for k in ("broken", "again", "rude")}
     assert all(r.overdue for r in overdue)
-    on_time = await reports.ledger_count(ReportFilter(sla_state=SlaState.ON_TIME), now)
-    assert on_time == 3
+    # fresh is due in 29 minutes; dirty has only its 7-day report pending; late was resolved and closed.
+    expected = {
+        SlaState.DUE_SOON: {"fresh"},
+        SlaState.ON_TRACK: {"dirty"},
+        SlaState.MET: {"late"},
+        SlaState.NONE: set(),
+    }
+    for state, keys in expected.items():
+        found = await reports.ledger(ReportFilter(sla_state=state), now, limit=50)
+        assert {r.complaint.number for r in found} == {world.numbers[k] for k in keys}, state
+        assert all(r.sla_state is state for r in found)
+        assert await reports.ledger_count(ReportFilter(sla_state=state), now) == len(keys)
 
     alice = next(r for r in page + second if r.complaint.number == world.numbers["late"])
     assert (alice.customer_name, alice.customer_phone) == ("张丽", "13800138000")
