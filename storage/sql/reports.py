@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from intake.records import OPEN_STATUSES, Severity, Status, Tier
 from intake.report_ports import (
@@ -65,6 +66,7 @@ from storage.crypto import FieldCipher
 from storage.sql.complaint_rows import complaint_from_row
 from storage.sql.engine import SQLITE_BUSY_TIMEOUT_MS, normalize_url
 from storage.sql.schema import complaints, customers
+from storage.sql.store import SqlStore
 from storage.sql.types import UtcDateTime, as_utc
 
 c = complaints.c
@@ -84,15 +86,29 @@ _IN_CHUNK = 500
 
 
 class SqlReports:
-    """`intake.report_ports.Reports` on the database at `url`."""
+    """`intake.report_ports.Reports` on the database at `url`.
 
-    def __init__(self, url: str, cipher: FieldCipher, **engine_options: Any) -> None:
-        self.engine = _reader_engine(url, **engine_options)
+    Built from a URL it owns its engine (`close()` releases it); `for_store` shares the
+    store's engine on PostgreSQL and, on SQLite, opens a pool-less reader of the same file.
+    """
+
+    def __init__(self, url: str, cipher: FieldCipher, *, engine: AsyncEngine | None = None, **options: Any) -> None:
+        self._owns_engine = engine is None
+        self.engine = engine if engine is not None else _reader_engine(url, **options)
         self._cipher = cipher
 
+    @classmethod
+    def for_store(cls, store: SqlStore) -> SqlReports:
+        """Reports over the database of `store`; nothing to close (see the class docstring)."""
+        url = store.engine.url
+        if url.get_backend_name() == "sqlite":
+            return cls(url.render_as_string(hide_password=False), store.cipher, poolclass=NullPool)
+        return cls(url.render_as_string(hide_password=False), store.cipher, engine=store.engine)
+
     async def close(self) -> None:
-        """Release connections."""
-        await self.engine.dispose()
+        """Release connections of an engine of our own."""
+        if self._owns_engine:
+            await self.engine.dispose()
 
     # ------------------------------------------------------------------ dashboard
 

@@ -1,7 +1,7 @@
 """reports: the customer's first service date; indexes for the dashboard and the ledger
 
 Revision ID: 0004_reports
-Revises: 0001_initial
+Revises: 0003_console
 Create Date: 2026-12-01 13:50:00
 """
 
@@ -16,7 +16,7 @@ import storage.sql.types
 
 
 revision: str = '0004_reports'
-down_revision: str | Sequence[str] | None = '0001_initial'
+down_revision: str | Sequence[str] | None = '0003_console'  # was '0001_initial'; chained after merging the console branch
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
