@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -332,17 +332,46 @@ async def _per_day(
     key = c[str(kind)]
     counts: dict[tuple[date, str], int] = defaultdict(int)
     if conn.dialect.name == "postgresql":
-        day = cast(func.timezone(zone.key, c.received_at), Date)
-        statement = select(day, key, func.count()).where(*where).group_by(day, key)
+        local_day = cast(func.timezone(zone.key, c.received_at), Date)
+        statement = select(local_day, key, func.count()).where(*where).group_by(local_day, key)
         for found_day, value, count in await conn.execute(statement):
             counts[(found_day, value)] += int(count)
     else:
-        hour = func.strftime("%Y-%m-%d %H", c.received_at)
-        statement = select(hour, key, func.count()).where(*where).group_by(hour, key)
-        for found_hour, value, count in await conn.execute(statement):
-            utc_hour = datetime.strptime(found_hour, "%Y-%m-%d %H").replace(tzinfo=UTC)
-            counts[(utc_hour.astimezone(zone).date(), value)] += int(count)
+        offset = await _fixed_offset(conn, where, zone)
+        if offset is not None:
+            # One offset over the whole range: let SQLite group by the local day itself.
+            day = func.date(c.received_at, f"{offset:+d} seconds")
+            statement = select(day, key, func.count()).where(*where).group_by(day, key)
+            for found_day, value, count in await conn.execute(statement):
+                counts[(date.fromisoformat(found_day), value)] += int(count)
+        else:
+            # The offset changes (summer time): group per UTC hour, fold hours into local days here.
+            hour = func.strftime("%Y-%m-%d %H", c.received_at)
+            statement = select(hour, key, func.count()).where(*where).group_by(hour, key)
+            for found_hour, value, count in await conn.execute(statement):
+                utc_hour = datetime.strptime(found_hour, "%Y-%m-%d %H").replace(tzinfo=UTC)
+                counts[(utc_hour.astimezone(zone).date(), value)] += int(count)
     return tuple(DailyCount(d, k, n) for (d, k), n in sorted(counts.items()))
+
+
+async def _fixed_offset(conn: AsyncConnection, where: list[ColumnElement[bool]], zone: ZoneInfo) -> int | None:
+    """The zone's UTC offset in seconds when it is the same on every day of the data, else None."""
+    first, last = (await conn.execute(select(func.min(c.received_at), func.max(c.received_at)).where(*where))).one()
+    if first is None or last is None:
+        return 0
+    start, end = as_utc(_as_datetime(first)), as_utc(_as_datetime(last))
+    offsets = {zone.utcoffset(start.replace(tzinfo=None)), zone.utcoffset(end.replace(tzinfo=None))}
+    moment = start
+    while moment < end and len(offsets) == 1:
+        moment += timedelta(days=1)
+        offsets.add(zone.utcoffset(moment.replace(tzinfo=None)))
+    found = offsets.pop()
+    return None if offsets or found is None else int(found.total_seconds())
+
+
+def _as_datetime(value: Any) -> datetime:
+    """MIN/MAX of a SQLite timestamp come back as text, not through the column type."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 async def _sla(conn: AsyncConnection, where: list[ColumnElement[bool]], now: datetime) -> tuple[SlaCompliance, ...]:
@@ -375,8 +404,21 @@ async def _durations(
         ).where(*conditions_)
         count, median, p90 = (await conn.execute(statement)).one()
         return DurationStats(stage, int(count), _float(median), _float(p90))
-    values = [float(v) for (v,) in await conn.execute(select(seconds).where(*conditions_).order_by(seconds))]
-    return DurationStats(stage, len(values), percentile(values, 0.5), percentile(values, 0.9))
+    # SQLite: count, then number the sorted values once and read the two around each position.
+    count = int((await conn.execute(select(func.count()).where(*conditions_))).scalar_one())
+    if count == 0:
+        return DurationStats(stage, 0, None, None)
+    positions = {fraction: fraction * (count - 1) for fraction in (0.5, 0.9)}
+    wanted = {i + 1 for p in positions.values() for i in (math.floor(p), min(math.floor(p) + 1, count - 1))}
+    numbered = select(seconds.label("v"), func.row_number().over(order_by=seconds).label("n")).where(*conditions_)
+    inner = numbered.subquery()
+    found = {int(n): float(v) for v, n in await conn.execute(select(inner.c.v, inner.c.n).where(inner.c.n.in_(wanted)))}
+    results = []
+    for position in positions.values():
+        low = math.floor(position)
+        lower, upper = found[low + 1], found[min(low + 1, count - 1) + 1]
+        results.append(lower + (upper - lower) * (position - low))
+    return DurationStats(stage, count, results[0], results[1])
 
 
 def percentile(ordered: Sequence[float], fraction: float) -> float | None:
