@@ -319,3 +319,22 @@ async def test_risk_facts_and_ranking(world: World) -> None:
 
     recent = await world.reports.risk_facts(ReportFilter(received_from=T0 + timedelta(days=2)), now)
     assert owners["broken"] not in {f.customer_id for f in recent}
+
+
+async def test_local_days_across_a_summer_time_change(world: World) -> None:
+    # Berlin leaves summer time on 2026-10-25: 22:30 UTC on Oct 24 is 00:30 on Oct 25 (UTC+2),
+    # 23:30 UTC on Oct 26 is 00:30 on Oct 27 (UTC+1). Shanghai has one offset all year.
+    first = datetime(2026, 10, 24, 22, 30, tzinfo=UTC)
+    second = datetime(2026, 10, 26, 23, 30, tzinfo=UTC)
+    await world.complain("a", "anna", "阿姨迟到了", first, ChannelName.WEBCHAT)
+    await world.complain("b", "bert", "阿姨没来", second, ChannelName.WEBCHAT)
+    for zone, expected in (
+        ("Europe/Berlin", {date(2026, 10, 25): 1, date(2026, 10, 27): 1}),
+        ("Asia/Shanghai", {date(2026, 10, 25): 1, date(2026, 10, 27): 1}),
+        ("America/New_York", {date(2026, 10, 24): 1, date(2026, 10, 26): 1}),
+    ):
+        board = await world.reports.dashboard(ReportFilter(), second, zone)
+        days = Counter[date]()
+        for point in board.per_day[Breakdown.CHANNEL]:
+            days[point.day] += point.count
+        assert days == expected, zone
