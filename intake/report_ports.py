@@ -246,8 +246,9 @@ class Reports(Protocol):
         """Every ledger row for `query`, newest first, fetched `batch` at a time (for downloads)."""
         ...
 
-    async def risk_facts(self, query: ReportFilter, now: datetime, repeat_window_days: int = 30) -> list[RiskFacts]:
-        """Customers with a repeat complaint (two or more within the window, or one marked
-        `repeat_of`), a rating of 2 or less, an open complaint past its SLA, or VIP with an
-        open complaint; each with their complaints inside `query`."""
+    async def risk_facts(self, query: ReportFilter, now: datetime) -> list[RiskFacts]:
+        """Candidates for the risk list: customers with two or more complaints or one marked
+        `repeat_of`, a rating of 2 or less, an open complaint past its SLA, or VIP with an
+        open complaint; each with their complaints inside `query` (`intake.risk` scores
+        them and applies the repeat window)."""
         ...

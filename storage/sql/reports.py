@@ -184,7 +184,7 @@ class SqlReports:
 
     # ------------------------------------------------------------------ risk
 
-    async def risk_facts(self, query: ReportFilter, now: datetime, repeat_window_days: int = 30) -> list[RiskFacts]:
+    async def risk_facts(self, query: ReportFilter, now: datetime) -> list[RiskFacts]:
         where = conditions(query, now)
         is_open = c.status.in_(_OPEN)
         candidates = (

@@ -102,6 +102,30 @@ def reports_of(request: web.Request) -> SqlReports:
     return found
 
 
+def routing_config(request: web.Request) -> Any:
+    """The rules router's configuration when the runtime has one (team and agent names), else None."""
+    return getattr(ctx(request).runtime.router, "config", None)
+
+
+def team_names(request: web.Request) -> dict[str, str]:
+    """Team code → display name in the request's locale (empty without a rules router)."""
+    config = routing_config(request)
+    return dict(config.team_names(ctx(request).locale)) if config is not None else {}
+
+
+def agent_names(request: web.Request) -> dict[str, str]:
+    """Agent id → display name (empty without a rules router)."""
+    config = routing_config(request)
+    return dict(config.agent_names()) if config is not None else {}
+
+
+def repeat_window(request: web.Request, default: timedelta = timedelta(days=30)) -> timedelta:
+    """The router's repeat window (same customer within it = repeat complaint)."""
+    config = routing_config(request)
+    window = getattr(getattr(config, "settings", None), "repeat_window", None)
+    return window if isinstance(window, timedelta) else default
+
+
 def _day(value: str, name: str) -> date | None:
     if not value:
         return None

@@ -111,9 +111,9 @@ async def test_lead_sees_only_their_team(console: Console) -> None:
     html = await (await lead.get("/console/ledger?team=dispatch")).text()
     assert numbers["first"] in html and numbers["second"] in html
     assert numbers["other"] not in html
-    assert "customer_service" in html
+    assert "客服中心" in html
     board = await (await lead.get("/console/dashboard")).text()
-    assert "仅显示本组：customer_service" in board
+    assert "仅显示本组：客服中心" in board
     workbook = await (await lead.get("/console/ledger/export.xlsx")).read()
     sheet = load_workbook(io.BytesIO(workbook)).active
     assert sheet is not None

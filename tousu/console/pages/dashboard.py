@@ -23,7 +23,7 @@ from tousu.console.charts import (
     stacked_bar_chart,
 )
 from tousu.console.pages import Page, action, ctx, render
-from tousu.console.report_filters import parse_filters, reports_of
+from tousu.console.report_filters import agent_names, parse_filters, reports_of, team_names
 
 reports_text.register_catalogue()
 
@@ -45,6 +45,7 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     board = await reports_of(request).dashboard(filters.query, now, zone.key)
     locale = context.locale
     days = _days(filters.first_day, filters.last_day, board)
+    teams, agents = team_names(request), agent_names(request)
     return render(
         request,
         "dashboard.html",
@@ -54,11 +55,11 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
         charts=_charts(board, days, locale),
         durations=[_duration_row(d, locale) for d in board.durations],
         tables=[
-            ("dashboard.teams.title", [_group_row(g, locale) for g in board.teams]),
-            ("dashboard.agents.title", [_group_row(g, locale) for g in board.agents]),
-            ("dashboard.workers.title", [_group_row(g, locale) for g in board.workers]),
+            ("dashboard.teams.title", [_group_row(g, locale, teams) for g in board.teams]),
+            ("dashboard.agents.title", [_group_row(g, locale, agents) for g in board.agents]),
+            ("dashboard.workers.title", [_group_row(g, locale, {}) for g in board.workers]),
         ],
-        teams=sorted(t.key for t in board.teams if t.key),
+        team_names=teams,
     )
 
 
@@ -194,10 +195,12 @@ def _duration_row(stats: Any, locale: str) -> dict[str, str]:
     }
 
 
-def _group_row(group: GroupStats, locale: str) -> dict[str, str]:
+def _group_row(group: GroupStats, locale: str, names: dict[str, str]) -> dict[str, str]:
     rate = group.first_response_rate
+    name = names.get(group.key or "", "")
+    shown = f"{name}（{group.key}）" if name and name != group.key else group.key
     return {
-        "key": group.key or text("reports.unassigned", locale),
+        "key": shown or text("reports.unassigned", locale),
         "total": str(group.total),
         "open": str(group.open),
         "overdue": str(group.overdue),

@@ -22,7 +22,7 @@ from intake.report_ports import LedgerRow, SlaState
 from tousu.console import reports_text
 from tousu.console.ledger_files import CSV_TYPE, XLSX_TYPE, csv_lines, mask_phone, record, xlsx_bytes
 from tousu.console.pages import Page, action, ctx, render
-from tousu.console.report_filters import Filters, parse_filters, reports_of
+from tousu.console.report_filters import Filters, parse_filters, reports_of, team_names
 
 reports_text.register_catalogue()
 
@@ -36,7 +36,7 @@ def _filters(request: web.Request) -> Filters:
     return parse_filters(request, zone=zone, today=context.now().astimezone(zone).date(), default_days=None)
 
 
-def _choices() -> dict[str, Any]:
+def _choices(request: web.Request) -> dict[str, Any]:
     return {
         "ledger_filters": True,
         "statuses": list(Status),
@@ -44,7 +44,7 @@ def _choices() -> dict[str, Any]:
         "severities": list(Severity),
         "channels": list(ChannelName),
         "sla_states": [str(s) for s in SlaState],
-        "teams": [],
+        "team_names": team_names(request),
     }
 
 
@@ -72,7 +72,7 @@ async def ledger(request: web.Request) -> web.StreamResponse:
         total=total,
         page=page,
         pages=pages,
-        **_choices(),
+        **_choices(request),
     )
 
 

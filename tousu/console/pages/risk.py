@@ -4,19 +4,17 @@ and a link to the ticket to act on."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from aiohttp import web
 
 from intake.risk import rank
 from tousu.console import reports_text
 from tousu.console.pages import Page, action, ctx, render
-from tousu.console.report_filters import parse_filters, reports_of
+from tousu.console.report_filters import parse_filters, repeat_window, reports_of, team_names
 
 reports_text.register_catalogue()
 
 WINDOW_DAYS = 90
-"""Complaints received within this many days count (the repeat window is 30 days)."""
+"""Complaints received within this many days count (the repeat window is the router's)."""
 LIMIT = 200
 
 
@@ -27,8 +25,9 @@ async def risk(request: web.Request) -> web.StreamResponse:
     zone = context.console.zone
     now = context.now()
     filters = parse_filters(request, zone=zone, today=now.astimezone(zone).date(), default_days=WINDOW_DAYS)
+    window = repeat_window(request)
     facts = await reports_of(request).risk_facts(filters.query, now)
-    entries = rank(facts, repeat_window=timedelta(days=30))
+    entries = rank(facts, repeat_window=window)
     return render(
         request,
         "risk.html",
@@ -36,7 +35,7 @@ async def risk(request: web.Request) -> web.StreamResponse:
         entries=entries[:LIMIT],
         more=len(entries) > LIMIT,
         limit=LIMIT,
-        teams=[],
+        team_names=team_names(request),
     )
 
 
