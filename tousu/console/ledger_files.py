@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Font
 from openpyxl.utils.exceptions import InvalidFileException
 
 from intake.customer_import import map_headers
@@ -34,7 +34,6 @@ CSV_TYPE = "text/csv; charset=utf-8"
 BOM = "\ufeff"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-DATE_FORMAT = "yyyy-mm-dd hh:mm"
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +186,7 @@ def _guard(value: Any) -> Any:
 
 
 def xlsx_bytes(records: Iterable[list[Any]], locale: str) -> bytes:
-    """A workbook with one sheet: bold header row, frozen, filters on, dates formatted."""
+    """A workbook with one sheet: bold header row, frozen, filters on."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(text("ledger.sheet", locale))
     sheet.freeze_panes = "A2"
@@ -201,18 +200,10 @@ def xlsx_bytes(records: Iterable[list[Any]], locale: str) -> bytes:
         header_cells.append(cell)
     sheet.append(header_cells)
     count = 0
-    wrap = Alignment(wrap_text=False, vertical="top")
     for values in records:
-        cells = []
-        for value in values:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, datetime):
-                cell.number_format = DATE_FORMAT
-            elif isinstance(value, str):
-                cell.data_type = "s"
-                cell.alignment = wrap
-            cells.append(cell)
-        sheet.append(cells)
+        # Plain values keep write-only mode fast; texts are already guarded against formulas,
+        # dates get openpyxl's default date format.
+        sheet.append(values)
         count += 1
     sheet.auto_filter.ref = f"A1:{_letter(len(COLUMNS) - 1)}{count + 1}"
     buffer = io.BytesIO()
