@@ -410,27 +410,35 @@ class TicketWorkflow:
         return ReplyOutcome(message, deliverable)
 
     def _context(self, complaint: Complaint, purpose: Purpose, extra: dict[str, Any]) -> ScriptContext:
-        locale = self._locale
-        variables: dict[str, Any] = {
-            "number": complaint.number,
-            "category": str(complaint.category),
-            "category_label": label("category", complaint.category, locale),
-            "severity": str(complaint.severity),
-            "severity_label": label("severity", complaint.severity, locale),
-            "status": str(complaint.status),
-            "status_label": label("status", complaint.status, locale),
-            "team": complaint.team,
-            "agent": complaint.assignee,
-            "channel": str(complaint.channel),
-            "received_at": complaint.received_at.isoformat(),
-            "sla_first_response_due": _iso(complaint.sla.first_response_due),
-            "sla_first_feedback_due": _iso(complaint.sla.first_feedback_due),
-            "sla_report_due": _iso(complaint.sla.report_due),
-            **extra,
-        }
-        return ScriptContext(
-            purpose, locale, complaint.conversation.channel, complaint.category, complaint.severity, variables
-        )
+        return script_context(complaint, purpose, self._locale, extra)
+
+
+def script_context(
+    complaint: Complaint, purpose: Purpose, locale: str, extra: dict[str, Any] | None = None
+) -> ScriptContext:
+    """The context a reply script about `complaint` renders with."""
+    variables: dict[str, Any] = {
+        "number": complaint.number,
+        "category": str(complaint.category),
+        "category_label": label("category", complaint.category, locale),
+        "severity": str(complaint.severity),
+        "severity_label": label("severity", complaint.severity, locale),
+        "status": str(complaint.status),
+        "status_label": label("status", complaint.status, locale),
+        "team": complaint.team,
+        "agent": complaint.assignee,
+        "channel": str(complaint.channel),
+        "received_at": complaint.received_at.isoformat(),
+        "sla_first_response_due": _iso(complaint.sla.first_response_due),
+        "sla_first_feedback_due": _iso(complaint.sla.first_feedback_due),
+        "sla_report_due": _iso(complaint.sla.report_due),
+        "resolution": complaint.resolution,
+        "compensation": complaint.compensation,
+        **(extra or {}),
+    }
+    return ScriptContext(
+        purpose, locale, complaint.conversation.channel, complaint.category, complaint.severity, variables
+    )
 
 
 def _sla(complaint: Complaint, **changes: Any) -> SlaDeadlines:

@@ -18,6 +18,7 @@ from aiohttp import web
 from intake.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, TousuError
 from intake.permissions import require
 from intake.workflow import ChangeHook, TicketWorkflow
+from router.scripts import ScriptBook
 from storage.sql.console import SqlConsoleStore
 from storage.sql.store import SqlStore
 from tousu.bootstrap import LIVE_TOPIC, Runtime
@@ -38,6 +39,7 @@ from tousu.console.context import (
 )
 from tousu.console.context import render as render_page
 from tousu.console.pages import PUBLIC, Handler, action_of, discover
+from tousu.console.scripts_admin import BookScriptAdmin, ensure_repository
 from tousu.console.security import same, session_id
 
 log = logging.getLogger(__name__)
@@ -66,12 +68,22 @@ def console_app(runtime: Runtime, *, prefix: str = "/console") -> web.Applicatio
         store, runtime.scripts, runtime.clock, locale=runtime.settings.locale, on_change=_change_hook(runtime)
     )
     console = Console(runtime, store, make_templates(), workflow, discover())
+    if isinstance(runtime.scripts, ScriptBook):
+        durable = ensure_repository(runtime.scripts)
+        console.scripts = BookScriptAdmin(runtime.scripts, durable=durable, locale=runtime.settings.locale)
     app[CONSOLE] = console
     app[PREFIX_KEY] = prefix
     for page in console.pages:
         app.add_routes(page.routes)
     app.router.add_static("/static", STATIC)
+    app.on_shutdown.append(_end_streams)
     return app
+
+
+async def _end_streams(app: web.Application) -> None:
+    """Stop the live streams so the server can shut down at once."""
+    for task in list(app[CONSOLE].services.get("sse", ())):
+        task.cancel()
 
 
 def _change_hook(runtime: Runtime) -> ChangeHook:
@@ -103,6 +115,9 @@ async def console_middleware(request: web.Request, handler: Handler) -> web.Stre
         if status == 500:
             log.error("console error on %s %s: %s", request.method, request.path, error)
         response = _error_page(request, status, error.code, **_plain(error.details), detail=str(error))
+    except Exception:
+        log.exception("unhandled console error on %s %s", request.method, request.path)
+        response = _error_page(request, 500, "error.internal")
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     lang = request.query.get("lang")

@@ -21,6 +21,7 @@ from intake.workflow import TicketWorkflow
 if TYPE_CHECKING:
     from tousu.bootstrap import Runtime
     from tousu.console.pages import Page
+    from tousu.console.scripts_admin import ScriptAdmin
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -50,6 +51,7 @@ class Console:
     templates: Environment
     workflow: TicketWorkflow
     pages: list[Page] = field(default_factory=list)
+    scripts: ScriptAdmin | None = None
     services: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -153,7 +155,7 @@ def render(request: web.Request, template: str, *, status: int = 200, **values: 
         locale=locale,
         html_lang="zh-CN" if locale == "zh" else "en",
         flash=text(f"console.flash.{flash}", locale) if flash and flash.isidentifier() else None,
-        current=request.path,
+        current_path=request.path,
         **values,
     )
     response = web.Response(text=body, status=status, content_type="text/html", charset="utf-8")

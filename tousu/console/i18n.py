@@ -149,11 +149,17 @@ ZH: dict[str, str] = {
     "console.scripts.line": "第 {line} 行",
     "console.scripts.ok": "校验通过",
     "console.scripts.author": "作者",
+    "console.scripts.not_durable": "尚未配置话术数据库：保存的版本只保留到服务重启",
     "console.users.title": "用户管理",
     "console.users.create": "新建用户",
     "console.users.role": "角色",
     "console.users.team": "所属组",
     "console.users.disabled": "已停用",
+    "console.users.tokens": "接口令牌",
+    "console.users.token_name": "令牌名称",
+    "console.users.token_create": "生成令牌",
+    "console.users.token_revoke": "吊销令牌",
+    "console.users.token_once": "新令牌只显示这一次，请立即复制保存：",
 }
 
 EN: dict[str, str] = {
@@ -301,11 +307,17 @@ EN: dict[str, str] = {
     "console.scripts.line": "line {line}",
     "console.scripts.ok": "No problems",
     "console.scripts.author": "Author",
+    "console.scripts.not_durable": "No script database is configured: saved versions last until the server restarts",
     "console.users.title": "Users",
     "console.users.create": "New user",
     "console.users.role": "Role",
     "console.users.team": "Team",
     "console.users.disabled": "Disabled",
+    "console.users.tokens": "API tokens",
+    "console.users.token_name": "Token name",
+    "console.users.token_create": "Create token",
+    "console.users.token_revoke": "Revoke tokens",
+    "console.users.token_once": "The new token is shown only once; copy it now:",
 }
 
 

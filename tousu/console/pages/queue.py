@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections import Counter
 from typing import Any
@@ -110,24 +109,43 @@ async def events(request: web.Request) -> web.StreamResponse:
     )
     await response.prepare(request)
     await response.write(b": connected\n\nretry: 3000\n\n")
-    bus = context.runtime.coordination.bus
-    with contextlib.suppress(ConnectionResetError):
-        async with bus.subscribe(LIVE_TOPIC) as feed:
-            iterator = feed.__aiter__()
+    task = asyncio.current_task()
+    streams = context.console.services.setdefault("sse", set())
+    if task is not None:
+        streams.add(task)
+    try:
+        await _stream(context, response)
+    except ConnectionResetError:
+        pass
+    finally:
+        if task is not None:
+            streams.discard(task)
+    return response
+
+
+async def _stream(context: Any, response: web.StreamResponse) -> None:
+    """Forward the live feed until the browser goes away; a comment line keeps proxies awake."""
+    async with context.runtime.coordination.bus.subscribe(LIVE_TOPIC) as feed:
+        iterator = feed.__aiter__()
+        pending: asyncio.Future[Any] = asyncio.ensure_future(iterator.__anext__())
+        try:
             while True:
-                try:
-                    event = await asyncio.wait_for(iterator.__anext__(), HEARTBEAT_SECONDS)
-                except TimeoutError:
+                done, _ = await asyncio.wait({pending}, timeout=HEARTBEAT_SECONDS)
+                if not done:
                     await response.write(b": keep-alive\n\n")
                     continue
+                try:
+                    event = pending.result()
                 except StopAsyncIteration:
-                    break
+                    return
+                pending = asyncio.ensure_future(iterator.__anext__())
                 number = str(event.get("number") or "")
                 if not number or not await _visible(context, number):
                     continue
                 payload = json.dumps({"number": number, "status": event.get("status")}, ensure_ascii=False)
                 await response.write(f"event: complaint\ndata: {payload}\n\n".encode())
-    return response
+        finally:
+            pending.cancel()
 
 
 async def _visible(context: Any, number: str) -> bool:
