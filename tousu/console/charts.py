@@ -3,8 +3,8 @@
 No chart service and no JavaScript: each function returns one self-contained `<svg>`
 element as a string (wrap it in `markupsafe.Markup` to put it in a template). Every
 text that comes from data is XML-escaped; each chart carries `role="img"`, a `<title>`
-and a `<desc>` for screen readers, and each bar or point a `<title>` tooltip with its
-label and value. Only presentation attributes are used (no `style`), so a strict
+and a `<desc>` for screen readers (the title is also drawn at the top), and each bar
+or point a `<title>` tooltip with its label and value. Only presentation attributes are used (no `style`), so a strict
 Content-Security-Policy (`style-src 'self'`) does not strip anything.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
@@ -58,13 +58,17 @@ class _Frame:
         return self.height - self.top - self.bottom
 
 
-def nice_ticks(maximum: float, count: int = 5) -> list[float]:
-    """Round tick values from 0 up to at least `maximum` (1, 2, 2.5 or 5 times a power of ten)."""
+def nice_ticks(maximum: float, count: int = 5, *, integer: bool = False) -> list[float]:
+    """Round tick values from 0 up to at least `maximum` (1, 2, 2.5 or 5 times a power of ten);
+    with `integer` (counts) no step is below 1 and none is 2.5."""
     if maximum <= 0 or not math.isfinite(maximum):
         return [0.0, 1.0]
     raw = maximum / max(count, 1)
     power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    multiples = (1, 2, 5, 10) if integer else (1, 2, 2.5, 5, 10)
+    step = next(m * power for m in multiples if m * power >= raw)
+    if integer:
+        step = max(step, 1)
     top = math.ceil(maximum / step - 1e-9) * step
     return [round(i * step, 10) for i in range(round(top / step) + 1)]
 
@@ -119,11 +123,11 @@ def stacked_bar_chart(
     """Vertical bars per label, each split into the series stacked on one another."""
     _check(labels, series)
     totals = [sum(float(s.values[i]) for s in series) for i in range(len(labels))]
-    frame = _Frame(width, height, 48, 12, 12, 56 if legend and series else 40)
+    frame = _Frame(width, height, 48, 12, 36, 56 if legend and series else 40)
     svg = _Svg(title, description, width, height)
     if not labels or max(totals, default=0) <= 0:
         return svg.empty(empty_text)
-    ticks = nice_ticks(max(totals))
+    ticks = nice_ticks(max(totals), integer=_whole(s.values for s in series))
     svg.y_axis(frame, ticks, unit)
     slot = frame.plot_width / len(labels)
     bar = max(min(slot * 0.7, 48), 1.0)
@@ -163,12 +167,12 @@ def horizontal_bar_chart(
     """Horizontal bars, one row per label (long Chinese names stay readable)."""
     _check(labels, [Series(title, values)])
     row = 26
-    height = max(row * len(labels) + 40, 80)
-    frame = _Frame(width, height, 150, 56, 10, 30)
+    height = max(row * len(labels) + 64, 104)
+    frame = _Frame(width, height, 150, 56, 34, 30)
     svg = _Svg(title, description, width, height)
     if not labels or max((float(v) for v in values), default=0) <= 0:
         return svg.empty(empty_text)
-    ticks = nice_ticks(max(float(v) for v in values))
+    ticks = nice_ticks(max(float(v) for v in values), integer=_whole([values]))
     scale = frame.plot_width / ticks[-1]
     for tick in ticks:
         x = frame.left + tick * scale
@@ -197,12 +201,12 @@ def line_chart(
 ) -> str:
     """One polyline per series over the labels (days, for instance), with point markers."""
     _check(labels, series)
-    frame = _Frame(width, height, 48, 16, 12, 56)
+    frame = _Frame(width, height, 48, 16, 36, 56)
     svg = _Svg(title, description, width, height)
     peak = max((float(v) for s in series for v in s.values), default=0)
     if not labels or peak <= 0:
         return svg.empty(empty_text)
-    ticks = nice_ticks(peak)
+    ticks = nice_ticks(peak, integer=_whole(s.values for s in series))
     svg.y_axis(frame, ticks, unit)
     slot = frame.plot_width / len(labels)
     scale = frame.plot_height / ticks[-1]
@@ -229,6 +233,10 @@ def _check(labels: Sequence[str], series: Sequence[Series]) -> None:
             raise ValueError(f"series {one.name!r} has {len(one.values)} values for {len(labels)} labels")
 
 
+def _whole(rows: Iterable[Sequence[float]]) -> bool:
+    return all(float(v).is_integer() for row in rows for v in row)
+
+
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -247,6 +255,8 @@ class _Svg:
             f'aria-labelledby="{ident}-title {ident}-desc">',
             f'<title id="{ident}-title">{escape(title)}</title>',
             f'<desc id="{ident}-desc">{escape(description or title)}</desc>',
+            f'<text x="8" y="16" font-size="14" font-weight="600" fill="#212529" aria-hidden="true">'
+            f"{escape(title)}</text>",
         ]
 
     def empty(self, message: str) -> str:

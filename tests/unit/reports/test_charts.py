@@ -43,7 +43,7 @@ def test_bar_chart_has_chinese_labels_axes_and_bars_to_scale() -> None:
     root = parse(bar_chart("每日投诉量", ["11-01", "11-02", "11-03"], [2, 4, 0], description="按日统计", unit="件"))
     assert root.find("svg:title", NS).text == "每日投诉量"  # type: ignore[union-attr]
     assert root.find("svg:desc", NS).text == "按日统计"  # type: ignore[union-attr]
-    assert {"11-01", "11-02", "11-03"} <= set(texts(root))
+    assert {"每日投诉量", "11-01", "11-02", "11-03"} <= set(texts(root))  # the title is drawn too
     assert "4件" in texts(root)  # the top tick
     drawn = bars(root)
     assert len(drawn) == 2  # a zero value draws no bar
@@ -77,6 +77,7 @@ def test_text_from_data_is_escaped_everywhere() -> None:
         assert not list(root.iter("{http://www.w3.org/2000/svg}script"))
         assert not [e for e in root.iter() if any(a.startswith("on") for a in e.attrib)]
         assert root.find("svg:title", NS).text == EVIL  # type: ignore[union-attr]
+        assert EVIL in texts(root)
 
 
 def test_empty_data_says_so() -> None:
@@ -114,6 +115,13 @@ def test_nice_ticks(maximum: float, expected_top: float) -> None:
     assert ticks[-1] >= maximum
     steps = {round(b - a, 9) for a, b in itertools.pairwise(ticks)}
     assert len(steps) == 1
+
+
+def test_counts_get_whole_ticks() -> None:
+    assert nice_ticks(1, integer=True) == [0, 1]
+    assert nice_ticks(12, integer=True) == [0, 5, 10, 15]
+    root = parse(horizontal_bar_chart("按阿姨", ["王阿姨"], [1]))
+    assert all("." not in t for t in texts(root))
 
 
 def test_format_number() -> None:
