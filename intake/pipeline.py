@@ -307,7 +307,7 @@ class IntakeService:
     async def _record(self, turn: _Turn, decision: Decision, hold: float) -> tuple[OutboundMessage, ...]:
         tx, message = turn.tx, turn.message
         number = turn.complaint.number if turn.complaint else None
-        if decision.action not in (Action.IGNORE, Action.EDIT, Action.UNREACHABLE, Action.RATING_NOT_ASKED):
+        if decision.action not in (Action.IGNORE, Action.EDIT, Action.UNREACHABLE):
             await tx.complaints.append_message(message.conversation, turn.customer.id, number, _inbound_entry(message))
         not_before = turn.now + timedelta(seconds=hold) if hold > 0 else None
         outbound = []

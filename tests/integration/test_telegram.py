@@ -395,6 +395,7 @@ async def test_a_stray_rating_callback_opens_no_complaint_and_is_answered_polite
     status, _ = await bench.post(bench.update(callback_query=query))
     assert status == 200
     assert await bench.complaints() == []
+    assert [e.text for e in await bench.history() if e.direction == "in"] == ["rate:3"]  # kept in the chat log
     assert await bench.fake.until(lambda: any("3" in t for t in bench.texts_to(USER["id"])))
     assert await bench.fake.until(lambda: bool(bench.fake.called("answerCallbackQuery")))
 
