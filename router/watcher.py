@@ -11,6 +11,9 @@ On a missed deadline, in the order of `[[escalation]]` in the rules: remind the 
 escalate to the team lead, reassign when nobody started, escalate to management. Every
 step is audited (`sla.remind`, `sla.escalate_lead`, `sla.reassign`,
 `sla.escalate_management`) and notified.
+
+The loop also calls `on_tick` about once a minute (the shell serves the team queues
+there, for agents whose shift has just begun).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -76,6 +80,8 @@ class SlaWatcher:
         *,
         clock: Clock | None = None,
         max_sleep: float = 5.0,
+        on_tick: Callable[[], Awaitable[object]] | None = None,
+        tick_seconds: float = 60.0,
     ) -> None:
         self._store = store
         self._timers = timers
@@ -88,6 +94,9 @@ class SlaWatcher:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._stopping = False
+        self.on_tick = on_tick
+        self._tick_seconds = tick_seconds
+        self._last_tick = 0.0
 
     def _now(self) -> datetime:
         return self._clock.now()
@@ -262,6 +271,7 @@ class SlaWatcher:
         while not self._stopping:
             try:
                 await self.run_due()
+                await self._tick()
                 wait = await self._sleep_for()
             except asyncio.CancelledError:
                 raise
@@ -274,6 +284,14 @@ class SlaWatcher:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait):
                     await self._wake.wait()
+
+    async def _tick(self) -> None:
+        """Run `on_tick` (serving the team queues) at most every `tick_seconds`."""
+        moment = asyncio.get_running_loop().time()
+        if self.on_tick is None or moment - self._last_tick < self._tick_seconds:
+            return
+        self._last_tick = moment
+        await self.on_tick()
 
     async def _sleep_for(self) -> float:
         upcoming = await self._timers.next_due()
