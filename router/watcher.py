@@ -23,7 +23,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from intake.ports import Clock, ComplaintFilter, Notice, NoticeKind, Store, Timers, Transaction
 from intake.records import OPEN_STATUSES, Complaint, EscalationEntry, Event, Priority, Status
@@ -109,17 +109,19 @@ class SlaWatcher:
         met = getattr(complaint.sla, _MET[deadline])
         if due is None or met is not None or complaint.status not in OPEN_STATUSES or complaint.sla.paused_at:
             return None
-        # Steps of this deadline fire at or after it; earlier entries belong to a deadline that
-        # was moved since (a reopen or a pause), whose ladder starts again.
-        done = [entry.step for entry in complaint.escalations if entry.deadline == deadline and entry.at >= due]
-        index = max(done) + 1 if done else 0
+        # Steps of this deadline fire at or after its earliest warning; earlier entries belong
+        # to a deadline that was moved since (a reopen or a pause), whose ladder starts again.
         ladder = self._config.escalation
+        earliest = due + min((step.offset for step in ladder), default=timedelta(0))
+        done = [entry.step for entry in complaint.escalations if entry.deadline == deadline and entry.at >= earliest]
+        index = max(done) + 1 if done else 0
         while index < len(ladder) and ladder[index].when_not_started and started(complaint):
             index += 1
         if index >= len(ladder):
             return None
         step = ladder[index]
-        return Rung(index, step, self._config.calendar.add(due, step.after))
+        at = due - step.after.delta if step.before else self._config.calendar.add(due, step.after)
+        return Rung(index, step, at)
 
     async def track(self, complaint: Complaint) -> None:
         """Schedule (or cancel) the timers of every deadline of `complaint`."""
@@ -204,7 +206,7 @@ class SlaWatcher:
     ) -> EscalationEntry:
         action = rung.step.action
         make = self._notices.make
-        if action is Action.REMIND:
+        if action in (Action.WARN, Action.REMIND):
             owner = complaint.assignee or self._config.lead_of(complaint.team)
             notices.append(make(NoticeKind.SLA_WARNING, complaint, [owner], now, deadline=deadline, due=due))
             return EscalationEntry(deadline, rung.index, action.value, now, owner)
