@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from intake.records import ChannelName, ConversationRef, Identity, InboundMessage, MessageKind, Priority, Status
-from tests.integration.conftest import settings_for
+from tests.integration.conftest import Api, settings_for
 from tousu.bootstrap import Runtime, build_runtime
 from tousu.routing_wiring import routing_of
 
@@ -185,3 +185,18 @@ async def test_a_good_rating_frees_the_agent_for_the_queue(tmp_path: Path) -> No
         assert served is not None and served.assignee == "a"
     finally:
         await runtime.close()
+
+
+async def test_the_server_runs_the_sla_watcher(api: Api) -> None:
+    routing = routing_of(api.runtime)
+    assert routing.running and routing.watcher._task is not None and not routing.watcher._task.done()
+    response = await api.post("/api/v1/messages", {"channel_user_id": "w-1", "text": "阿姨没带工具"}, role="intake")
+    assert response.status in (200, 201)
+    number = (await response.json())["complaint"]["number"]
+    await routing.settle()
+    assert any(key == f"sla:{number}:first_response" for key in await _keys(api.runtime))
+
+
+async def _keys(runtime: Runtime) -> list[str]:
+    timers = runtime.coordination.timers
+    return await timers.pop_due(datetime.now(UTC) + timedelta(days=400), 1000)
