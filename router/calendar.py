@@ -44,9 +44,16 @@ class BusinessCalendar:
     workday_end: time = time(18, 0)
     extra_holidays: frozenset[date] = frozenset()
     extra_workdays: frozenset[date] = frozenset()
+    _known: dict[date, bool] = field(default_factory=dict, repr=False, compare=False)
 
     def is_workday(self, day: date) -> bool:
         """True on a working day: weekdays that are not public holidays, and make-up workdays."""
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._is_workday(day)
+        return known
+
+    def _is_workday(self, day: date) -> bool:
         if day in self.extra_workdays:
             return True
         if day in self.extra_holidays:

@@ -106,6 +106,7 @@ class Rule:
 class Action(StrEnum):
     """What the SLA watcher does at a step of the escalation ladder."""
 
+    WARN = "warn"
     REMIND = "remind"
     ESCALATE_LEAD = "escalate_lead"
     ESCALATE_MANAGEMENT = "escalate_management"
@@ -114,11 +115,17 @@ class Action(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class EscalationStep:
-    """A step of the ladder, `after` the missed deadline."""
+    """A step of the ladder, `after` the missed deadline (or `before` it, for a warning)."""
 
     after: Duration
     action: Action
     when_not_started: bool = False
+    before: bool = False
+
+    @property
+    def offset(self) -> timedelta:
+        """Signed distance from the deadline (negative: ahead of it)."""
+        return -self.after.delta if self.before else self.after.delta
 
 
 @dataclass(frozen=True, slots=True)

@@ -478,17 +478,29 @@ def _escalation(value: object, problems: _Problems) -> tuple[EscalationStep, ...
         if not isinstance(data, dict):
             problems.add(where, "must be a table")
             continue
-        _unknown_keys(data, {"after", "action", "when_not_started"}, f"{where}.", problems)
-        after = problems.duration(data.get("after"), f"{where}.after")
+        _unknown_keys(data, {"after", "before", "action", "when_not_started"}, f"{where}.", problems)
+        before = "before" in data
+        if before == ("after" in data):
+            problems.add(where, 'give either after = "…" (past the deadline) or before = "…" (a warning ahead of it)')
+            continue
+        key = "before" if before else "after"
+        after = problems.duration(data.get(key), f"{where}.{key}")
         action = problems.enum(Action, data.get("action"), f"{where}.action")
         if after is not None and after.clock.value == "workdays":
-            problems.add(f"{where}.after", "escalation steps are counted in minutes or hours, not working days")
+            problems.add(f"{where}.{key}", "escalation steps are counted in minutes or hours, not working days")
+            continue
+        if after is not None and before and after.clock.value == "service":
+            problems.add(f"{where}.before", "a warning ahead of the deadline is counted in elapsed time, not @service")
+            continue
+        if action is not None and before != (action is Action.WARN):
+            problems.add(f"{where}.action", 'a step with before = "…" is a "warn" step, and a "warn" step needs before')
             continue
         if after is None or action is None:
             continue
-        if steps and after.delta < steps[-1].after.delta:
+        step = EscalationStep(after, action, data.get("when_not_started", False) is True, before)
+        if steps and step.offset < steps[-1].offset:
             problems.add(
-                f"{where}.after", f"{after} comes before the previous step ({steps[-1].after}); keep them in order"
+                f"{where}.{key}", f"{after} comes before the previous step ({steps[-1].after}); keep them in order"
             )
-        steps.append(EscalationStep(after, action, data.get("when_not_started", False) is True))
+        steps.append(step)
     return tuple(steps)

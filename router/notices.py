@@ -60,6 +60,7 @@ class NoticeMaker:
             "due": due.isoformat() if due is not None else _first_due(complaint),
             "recipient": people[0] if len(people) == 1 else None,
             "previous_agent": previous_agent,
+            "overdue": due is not None and due <= at,
             "received_at": complaint.received_at.isoformat(),
             "now": at.isoformat(),
         }

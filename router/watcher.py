@@ -11,6 +11,9 @@ On a missed deadline, in the order of `[[escalation]]` in the rules: remind the 
 escalate to the team lead, reassign when nobody started, escalate to management. Every
 step is audited (`sla.remind`, `sla.escalate_lead`, `sla.reassign`,
 `sla.escalate_management`) and notified.
+
+The loop also calls `on_tick` about once a minute (the shell serves the team queues
+there, for agents whose shift has just begun).
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from intake.ports import Clock, ComplaintFilter, Notice, NoticeKind, Store, Timers, Transaction
 from intake.records import OPEN_STATUSES, Complaint, EscalationEntry, Event, Priority, Status
@@ -76,6 +80,8 @@ class SlaWatcher:
         *,
         clock: Clock | None = None,
         max_sleep: float = 5.0,
+        on_tick: Callable[[], Awaitable[object]] | None = None,
+        tick_seconds: float = 60.0,
     ) -> None:
         self._store = store
         self._timers = timers
@@ -88,6 +94,9 @@ class SlaWatcher:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._stopping = False
+        self.on_tick = on_tick
+        self._tick_seconds = tick_seconds
+        self._last_tick = 0.0
 
     def _now(self) -> datetime:
         return self._clock.now()
@@ -100,17 +109,19 @@ class SlaWatcher:
         met = getattr(complaint.sla, _MET[deadline])
         if due is None or met is not None or complaint.status not in OPEN_STATUSES or complaint.sla.paused_at:
             return None
-        # Steps of this deadline fire at or after it; earlier entries belong to a deadline that
-        # was moved since (a reopen or a pause), whose ladder starts again.
-        done = [entry.step for entry in complaint.escalations if entry.deadline == deadline and entry.at >= due]
-        index = max(done) + 1 if done else 0
+        # Steps of this deadline fire at or after its earliest warning; earlier entries belong
+        # to a deadline that was moved since (a reopen or a pause), whose ladder starts again.
         ladder = self._config.escalation
+        earliest = due + min((step.offset for step in ladder), default=timedelta(0))
+        done = [entry.step for entry in complaint.escalations if entry.deadline == deadline and entry.at >= earliest]
+        index = max(done) + 1 if done else 0
         while index < len(ladder) and ladder[index].when_not_started and started(complaint):
             index += 1
         if index >= len(ladder):
             return None
         step = ladder[index]
-        return Rung(index, step, self._config.calendar.add(due, step.after))
+        at = due - step.after.delta if step.before else self._config.calendar.add(due, step.after)
+        return Rung(index, step, at)
 
     async def track(self, complaint: Complaint) -> None:
         """Schedule (or cancel) the timers of every deadline of `complaint`."""
@@ -195,7 +206,7 @@ class SlaWatcher:
     ) -> EscalationEntry:
         action = rung.step.action
         make = self._notices.make
-        if action is Action.REMIND:
+        if action in (Action.WARN, Action.REMIND):
             owner = complaint.assignee or self._config.lead_of(complaint.team)
             notices.append(make(NoticeKind.SLA_WARNING, complaint, [owner], now, deadline=deadline, due=due))
             return EscalationEntry(deadline, rung.index, action.value, now, owner)
@@ -262,6 +273,7 @@ class SlaWatcher:
         while not self._stopping:
             try:
                 await self.run_due()
+                await self._tick()
                 wait = await self._sleep_for()
             except asyncio.CancelledError:
                 raise
@@ -274,6 +286,14 @@ class SlaWatcher:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait):
                     await self._wake.wait()
+
+    async def _tick(self) -> None:
+        """Run `on_tick` (serving the team queues) at most every `tick_seconds`."""
+        moment = asyncio.get_running_loop().time()
+        if self.on_tick is None or moment - self._last_tick < self._tick_seconds:
+            return
+        self._last_tick = moment
+        await self.on_tick()
 
     async def _sleep_for(self) -> float:
         upcoming = await self._timers.next_due()

@@ -231,6 +231,13 @@ class RoutingWorkflow:
         async with self._store.transaction() as tx:
             return await _waiting(tx, team)
 
+    async def serve_all_queues(self) -> list[tuple[str, str]]:
+        """Serve the queue of every team (agents whose shift began, capacity freed elsewhere)."""
+        assigned: list[tuple[str, str]] = []
+        for team in self._config.teams:
+            assigned += await self.serve_queue(team)
+        return assigned
+
     async def serve_queue(self, team: str) -> list[tuple[str, str]]:
         """Assign waiting complaints of `team` while agents have capacity."""
         if team not in self._config.teams:

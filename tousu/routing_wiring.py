@@ -86,6 +86,8 @@ class Routing:
             self._background(self.workflow.on_new_complaint(complaint.number), complaint.number)
         elif complaint.status == Status.REOPENED:
             self._background(self.workflow.on_reopened(complaint.number), complaint.number)
+        elif complaint.status == Status.CLOSED and complaint.team:  # its agent has room again
+            self._background(self.workflow.serve_queue(complaint.team), complaint.number)
 
     async def settle(self) -> None:
         """Wait for the follow-ups still running (tests, shutdown)."""
@@ -148,6 +150,7 @@ async def build_routing(settings: Settings, store: Store, timers: Timers, bus: E
     send = fan_out(notifiers)
     watcher = SlaWatcher(store, timers, router, notices, send, clock=clock)
     workflow = RoutingWorkflow(store, router, notices, send, registry=registry, watcher=watcher)
+    watcher.on_tick = workflow.serve_all_queues
     return Routing(config, router, scripts, registry, repository, notices, watcher, workflow, notifiers)
 
 

@@ -60,6 +60,7 @@ def sample_variables(now: datetime | None = None) -> dict[str, Any]:
         "due": (now + timedelta(minutes=30)).isoformat(),
         "recipient": "sun.li",
         "previous_agent": "he.xue",
+        "overdue": True,
         "text": "您好，我是负责您投诉的客服，刚刚和阿姨确认过情况，明天上午十点前给您回电话，请保持电话畅通。" * 2,
     }
 

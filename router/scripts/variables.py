@@ -24,7 +24,7 @@ INPUTS = frozenset(
         "sla_first_response_due", "sla_first_feedback_due", "sla_report_due", "received_at", "now",
         "team", "agent", "status", "status_label", "complaints", "rating", "resolution",
         "compensation", "text", "channel", "priority", "reasons", "deadline", "due", "previous_agent",
-        "recipient",
+        "recipient", "overdue",
     }
 )  # fmt: skip
 DERIVED = frozenset(

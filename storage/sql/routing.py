@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from intake.errors import NotFound
 from intake.records import QuickReply
 from intake.routing_ports import AgentRecord, ScriptVersion
+from storage.sql.dialect import upsert
 from storage.sql.schema_routing import agents, script_versions
 
 
@@ -48,8 +49,7 @@ class SqlAgentRegistry:
 
     async def seed(self, records: list[AgentRecord], at: datetime) -> None:
         async with self._engine.begin() as connection:
-            known = {row[0] for row in await connection.execute(select(agents.c.id))}
-            for record in records:
+            for record in records:  # an upsert: several processes may seed at the same time
                 values = {
                     "name": record.name,
                     "team": record.team,
@@ -59,10 +59,8 @@ class SqlAgentRegistry:
                     "active": True,
                     "updated_at": at,
                 }
-                if record.id in known:
-                    await connection.execute(update(agents).where(agents.c.id == record.id).values(**values))
-                else:
-                    await connection.execute(agents.insert().values(id=record.id, **values))
+                statement = upsert(connection, agents).values(id=record.id, **values)
+                await connection.execute(statement.on_conflict_do_update(index_elements=["id"], set_=values))
             listed = [record.id for record in records]
             await connection.execute(
                 update(agents).where(agents.c.id.not_in(listed)).values(active=False, updated_at=at)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from intake.records import ChannelName, ConversationRef, Identity, InboundMessage, MessageKind, Priority, Status
-from tousu.bootstrap import Runtime
+from tests.integration.conftest import Api, settings_for
+from tousu.bootstrap import Runtime, build_runtime
 from tousu.routing_wiring import routing_of
 
 _ids = itertools.count()
@@ -138,3 +140,63 @@ async def test_low_ratings_reopen_and_the_second_reopen_goes_to_management(runti
     async with runtime.store.transaction() as tx:
         actions = [e.action for e in await tx.audit.for_complaint(number)]
     assert actions.count("complaint.reopen_routed") == 2
+
+
+ONE_AGENT = """
+[settings]
+default_team = "desk"
+management_team = "desk"
+[[teams]]
+code = "desk"
+name = "客服中心"
+lead = "a"
+[[teams.members]]
+id = "a"
+name = "阿安"
+capacity = 1
+[[sla]]
+first_response = "30m"
+first_feedback = "24h"
+report = "7wd"
+"""
+
+
+async def test_a_good_rating_frees_the_agent_for_the_queue(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(ONE_AGENT, encoding="utf-8")
+    runtime = await build_runtime(settings_for(tmp_path, routing_rules=rules))
+    try:
+        routing = routing_of(runtime)
+        first = await runtime.intake.receive(message("阿姨打扫不干净", "q-1", ChannelName.WEBCHAT, phone="13100131001"))
+        second = await runtime.intake.receive(message("阿姨又迟到了", "q-2", ChannelName.WEBCHAT, phone="13100131002"))
+        assert first.complaint is not None and second.complaint is not None
+        assert first.complaint.assignee == "a" and second.complaint.assignee is None
+        await routing.settle()
+        async with runtime.store.transaction() as tx:
+            done = await tx.complaints.get(first.complaint.number)
+            assert done is not None
+            done.status, done.rating_requested_at = Status.RESOLVED, datetime.now(UTC)
+            await tx.complaints.save(done)
+        rated = await runtime.intake.receive(message("5", "q-1", ChannelName.WEBCHAT))
+        assert rated.complaint is not None and rated.complaint.status is Status.CLOSED
+        await routing.settle()
+        async with runtime.store.transaction() as tx:
+            served = await tx.complaints.get(second.complaint.number)
+        assert served is not None and served.assignee == "a"
+    finally:
+        await runtime.close()
+
+
+async def test_the_server_runs_the_sla_watcher(api: Api) -> None:
+    routing = routing_of(api.runtime)
+    assert routing.running and routing.watcher._task is not None and not routing.watcher._task.done()
+    response = await api.post("/api/v1/messages", {"channel_user_id": "w-1", "text": "阿姨没带工具"}, role="intake")
+    assert response.status in (200, 201)
+    number = (await response.json())["complaint"]["number"]
+    await routing.settle()
+    assert any(key == f"sla:{number}:first_response" for key in await _keys(api.runtime))
+
+
+async def _keys(runtime: Runtime) -> list[str]:
+    timers = runtime.coordination.timers
+    return await timers.pop_due(datetime.now(UTC) + timedelta(days=400), 1000)

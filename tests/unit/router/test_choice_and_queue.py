@@ -127,3 +127,32 @@ async def test_waiting_queue_is_served_when_an_agent_comes_on_duty(small: Stack)
     assert (await small.get(waiting.number)).assignee is None
     assert await small.workflow.set_duty("a", None, "lead") == [(waiting.number, "a")]
     assert [a.on_duty for a in await small.registry.list_agents()] == [None, True]
+
+
+SHIFTED = (
+    SMALL.replace('lead = "a"', 'lead = "a"\nshifts = { day = "09:00-18:00" }')
+    .replace('name = "阿安"\ncapacity = 1', 'name = "阿安"\ncapacity = 1\nshift = "day"')
+    .replace('name = "阿宝"\ncapacity = 1', 'name = "阿宝"\ncapacity = 1\nshift = "day"')
+)
+
+
+async def test_queue_is_served_when_a_shift_begins(sqlite_url: str, cipher: Any) -> None:
+    import asyncio
+
+    early = MONDAY_11 - timedelta(hours=3, minutes=30)  # 07:30 in Beijing: the day shift has not begun
+    async for stack in closing(await build_stack(sqlite_url, cipher, SHIFTED, at=early)):
+        waiting = await stack.complaint(Category.QUALITY)
+        assert waiting.assignee is None and "客服中心暂无在岗客服 → 进入等待队列" in waiting.routing_reasons
+        assert await stack.workflow.serve_all_queues() == []
+        stack.clock.at = early + timedelta(hours=1, minutes=30)  # 09:00
+        stack.watcher._tick_seconds = 0  # the watcher loop serves the queues on its next round
+        stack.watcher.on_tick = stack.workflow.serve_all_queues
+        await stack.watcher.start()
+        try:
+            for _ in range(300):
+                if (await stack.get(waiting.number)).assignee:
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            await stack.watcher.stop()
+        assert (await stack.get(waiting.number)).assignee in {"a", "b"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -158,3 +159,33 @@ async def test_reopen_gives_fresh_deadlines_and_the_ladder_starts_again(stack: S
     assert await stack.run() == 1
     steps = [(e.action, e.step) for e in (await stack.get(made.number)).escalations if e.deadline == "first_feedback"]
     assert steps == [("remind", 0), ("remind", 0)]
+
+
+WARNING_LADDER = """
+[[escalation]]
+before = "10m"
+action = "warn"
+
+[[escalation]]
+after = "0m"
+action = "remind"
+"""
+
+
+async def test_warning_ahead_of_the_deadline_then_reminder(sqlite_url: str, cipher: Any) -> None:
+    shipped = (Path(__file__).resolve().parents[3] / "router" / "rules.toml").read_text(encoding="utf-8")
+    rules = shipped[: shipped.index("[[escalation]]")] + WARNING_LADDER
+    async for stack in closing(await build_stack(sqlite_url, cipher, rules)):
+        made = await stack.complaint(Category.QUALITY)
+        due = made.sla.first_response_due
+        assert due is not None and await stack.timers.next_due() == due - timedelta(minutes=10)
+        stack.clock.at = due - timedelta(minutes=10)
+        assert await stack.run() == 1
+        warning = stack.sent.notices[-1]
+        assert str(warning.kind) == "sla_warning" and "即将到期" in warning.text and "预警" in warning.text
+        assert await stack.watcher.rebuild() == 1
+        assert await stack.timers.next_due() == due  # the warning is not given twice
+        stack.clock.at = due
+        assert await stack.run() == 1
+        assert "已到" in stack.sent.notices[-1].text
+        assert [e.action for e in (await stack.get(made.number)).escalations] == ["warn", "remind"]

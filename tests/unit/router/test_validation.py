@@ -119,6 +119,24 @@ def test_one_mistake_in_the_shipped_rules(change: tuple[str, str], key: str, wha
     assert problems[0].startswith(f"{key}: ") and what in problems[0]
 
 
+@pytest.mark.parametrize(
+    ("step", "key", "what"),
+    [
+        ('before = "10m@service"\naction = "warn"', "escalation[0].before", "elapsed time"),
+        ('after = "10m"\naction = "warn"', "escalation[0].action", '"warn" step needs before'),
+        ('before = "10m"\naction = "remind"', "escalation[0].action", '"warn" step'),
+        ('before = "10m"\nafter = "0m"\naction = "warn"', "escalation[0]", "either after"),
+    ],
+)
+def test_warning_steps(step: str, key: str, what: str) -> None:
+    rules = SHIPPED[: SHIPPED.index("[[escalation]]")] + "[[escalation]]\n" + step + "\n"
+    with pytest.raises(ConfigError) as caught:
+        parse_rules(rules, "rules.toml")
+    problems = caught.value.details["problems"]
+    assert isinstance(problems, list) and len(problems) == 1 and problems[0].startswith(f"{key}: ")
+    assert what in problems[0]
+
+
 def test_not_toml_and_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"rules.toml: not valid TOML"):
         parse_rules("[settings\n", "rules.toml")
