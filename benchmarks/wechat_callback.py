@@ -16,7 +16,7 @@ Recorded 2026-12-01 on the shared 2-core machine (load average 4-6 from other wo
                 200/200 numbers delivered exactly once
     SQLite,     budget    0 ms, 100 requests: 18.0 msg/s, p50 432 ms, p99  805 ms; 0 passive, 200 API sends
                 (ack + phone request each); 100/100 exactly once; 1 access token fetched
-    PostgreSQL, budget 4000 ms, 200 requests: 17.2 msg/s, p50 344 ms, p99 1869 ms; 200 passive; 200/200 once
+    PostgreSQL, budget 4000 ms, 200 requests: 12.9 msg/s, p50 544 ms, p99 1829 ms; 200 passive; 200/200 once
 """
 
 from __future__ import annotations
