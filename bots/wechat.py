@@ -241,7 +241,11 @@ class WeChatChannel:
         if not encrypted:
             if not check_signature(query.get("signature"), self.config.token, timestamp, nonce):
                 fail(request, 403, "error.bad_signature")
-            return _parse(request, body), False
+            fields = _parse(request, body)
+            if "Encrypt" in fields and "MsgType" not in fields:
+                # Safe mode on the platform, no key here: fail loudly (WeChat retries) instead of dropping it.
+                raise ConfigError(f"{self.name} sends encrypted callbacks but TOUSU_WECHAT_AES_KEY is not set")
+            return fields, False
         envelope = _parse(request, body)
         encrypt = text_of(envelope, "Encrypt")
         if not check_signature(query.get("msg_signature"), self.config.token, timestamp, nonce, encrypt or None):
