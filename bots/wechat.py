@@ -389,6 +389,12 @@ def channels_from_settings(
 ) -> list[WeChatChannel]:
     """The configured channels from `TOUSU_WECHAT_*` / `TOUSU_WECOM_*` values (absent → off)."""
     found: list[WeChatChannel] = []
+    if reply_budget_seconds < 0:
+        raise ConfigError("TOUSU_WECHAT_REPLY_BUDGET_MS must not be negative")
+    if reply_budget_seconds >= 5:
+        log.warning(
+            "a reply budget of %.1f s is beyond WeChat's 5 s wait: passive replies may be lost", reply_budget_seconds
+        )
     common = {"reply_budget_seconds": reply_budget_seconds, "max_body_bytes": max_body_bytes, "locale": locale}
     if values.get("TOUSU_WECHAT_TOKEN"):
         _required(values, ["TOUSU_WECHAT_APP_ID", "TOUSU_WECHAT_APP_SECRET"], "the WeChat Official Account")
