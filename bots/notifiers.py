@@ -120,8 +120,10 @@ class TelegramAgentNotifier:
     name = "telegram_agents"
 
     def __init__(self, token: str, chat_id: str | int, *, api_base: str | None = None) -> None:
-        base = (api_base or "https://api.telegram.org").rstrip("/")
-        self._bot = Bot(token, base_url=f"{base}/bot")
+        # `TOUSU_TELEGRAM_API_BASE` is python-telegram-bot's base_url (…/bot, the channel's
+        # reading); a bare host is accepted too.
+        base = (api_base or "https://api.telegram.org/bot").rstrip("/")
+        self._bot = Bot(token, base_url=base if base.endswith("/bot") else f"{base}/bot")
         self._chat_id = chat_id
         self._ready = False
 

@@ -14,6 +14,7 @@ register(
         "telegram.not_configured": "未配置 Telegram：请设置 TOUSU_TELEGRAM_TOKEN",
         "telegram.secret_required": "设置 webhook 需要 TOUSU_TELEGRAM_WEBHOOK_SECRET（1–256 个字母、数字、_ 或 -）",
         "telegram.api_error": "Telegram 接口调用失败：{detail}",
+        "telegram.bad_url": "不是有效的网址：{url}（应以 https:// 开头）",
     },
 )
 register(
@@ -28,5 +29,6 @@ register(
             "Setting the webhook needs TOUSU_TELEGRAM_WEBHOOK_SECRET (1–256 letters, digits, _ or -)"
         ),
         "telegram.api_error": "Telegram API call failed: {detail}",
+        "telegram.bad_url": "Not a URL: {url} (it should start with https://)",
     },
 )

@@ -396,6 +396,7 @@ class Customer:
     reachable: bool = True
     title: str | None = None
     created_at: datetime | None = None
+    first_service_at: datetime | None = None
 
 
 @dataclass(slots=True)

@@ -75,7 +75,7 @@ class SlaWatcher:
         send: NoticeSender,
         *,
         clock: Clock | None = None,
-        max_sleep: float = 30.0,
+        max_sleep: float = 5.0,
     ) -> None:
         self._store = store
         self._timers = timers
@@ -87,6 +87,7 @@ class SlaWatcher:
         self._max_sleep = max_sleep
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def _now(self) -> datetime:
         return self._clock.now()
@@ -99,7 +100,9 @@ class SlaWatcher:
         met = getattr(complaint.sla, _MET[deadline])
         if due is None or met is not None or complaint.status not in OPEN_STATUSES or complaint.sla.paused_at:
             return None
-        done = [entry.step for entry in complaint.escalations if entry.deadline == deadline]
+        # Steps of this deadline fire at or after it; earlier entries belong to a deadline that
+        # was moved since (a reopen or a pause), whose ladder starts again.
+        done = [entry.step for entry in complaint.escalations if entry.deadline == deadline and entry.at >= due]
         index = max(done) + 1 if done else 0
         ladder = self._config.escalation
         while index < len(ladder) and ladder[index].when_not_started and started(complaint):
@@ -239,19 +242,24 @@ class SlaWatcher:
         """Rebuild the timers from the database and start the loop."""
         if self._task is not None:
             return
+        self._stopping = False
         await self.rebuild()
         self._task = asyncio.create_task(self._loop(), name="sla-watcher")
 
     async def stop(self) -> None:
         """Stop the loop (timers stay where they are)."""
         task, self._task = self._task, None
+        self._stopping = True
+        self._wake.set()
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
     async def _loop(self) -> None:
-        while True:
+        # A stop flag as well as the cancellation: on Python 3.11 `asyncio.wait_for` can swallow
+        # a cancel that arrives just as the awaited event is set.
+        while not self._stopping:
             try:
                 await self.run_due()
                 wait = await self._sleep_for()
@@ -260,9 +268,12 @@ class SlaWatcher:
             except Exception:
                 log.exception("SLA watcher round failed")
                 wait = self._max_sleep
+            if self._stopping:
+                return
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
 
     async def _sleep_for(self) -> float:
         upcoming = await self._timers.next_due()

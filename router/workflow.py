@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from intake.errors import InvalidInput, NotFound
 from intake.ports import ComplaintFilter, Notice, NoticeKind, Store, Transaction
-from intake.records import OPEN_STATUSES, Complaint, EscalationEntry, Event, Status
+from intake.records import OPEN_STATUSES, Complaint, EscalationEntry, Event, Status, Tier
 from intake.routing_ports import AgentRegistry, DutyRoster
 from intake.status import check_transition
 from router.engine import RulesRouter
@@ -102,6 +102,9 @@ class RoutingWorkflow:
             complaint.status = Status.RESOLVED
             complaint.resolution = resolution or complaint.resolution
             complaint.sla = replace(complaint.sla, resolved_at=now, paused_at=None)
+            if complaint.status == Status.RESOLVED and complaint.reopen_count:
+                # resolved again after a reopen: the customer is asked to rate the new result
+                complaint.satisfaction, complaint.rating_requested_at = None, None
             return {"met": "report", "late": _late(complaint.sla.report_due, now)}
 
         complaint = await self._change(number, actor, "complaint.resolved", change)
@@ -117,29 +120,59 @@ class RoutingWorkflow:
             check_transition(complaint.status, Status.REOPENED)
             complaint.status = Status.REOPENED
             complaint.reopen_count += 1
-            complaint.sla = replace(complaint.sla, resolved_at=None)
-            data: dict[str, object] = {"reopen_count": complaint.reopen_count}
-            management = self._config.settings.management_team
-            if complaint.reopen_count >= 2 and complaint.team != management:
-                choice = await self._router.pick(management, tx.agents)
-                team = self._config.teams[management]
-                complaint.team, complaint.assignee = management, choice.agent.id if choice.agent else None
-                reason = f"已重开{complaint.reopen_count}次 → {team.name}"
-                complaint.routing_reasons = (
-                    *complaint.routing_reasons,
-                    reason,
-                    self._router.agent_reason(team, choice),
-                )
-                data.update(team=management, agent=complaint.assignee, reason=reason)
-                notices.append(
-                    self._notices.make(NoticeKind.ESCALATED, complaint, [complaint.assignee, team.lead], now)
-                )
-            return data
+            return await self._reopened(tx, complaint, now, notices)
 
         complaint = await self._change_tx(number, actor, "complaint.reopened", change)
         for notice in notices:
             await self._send(notice)
         return complaint
+
+    async def on_reopened(self, number: str) -> Complaint | None:
+        """After the pipeline reopened a complaint (a low rating): fresh deadlines, management when twice.
+
+        Harmless when called again: a complaint whose SLA was already renewed is left alone.
+        """
+        notices: list[Notice] = []
+
+        async def change(tx: Transaction, complaint: Complaint, now: datetime) -> dict[str, object] | None:
+            management = self._config.settings.management_team
+            renewed = complaint.sla.resolved_at is None
+            moved = complaint.reopen_count < 2 or complaint.team == management
+            if complaint.status != Status.REOPENED or (renewed and moved):
+                return None
+            return await self._reopened(tx, complaint, now, notices)
+
+        complaint = await self._change_tx(number, "router", "complaint.reopen_routed", change)
+        for notice in notices:
+            await self._send(notice)
+        return complaint
+
+    async def _reopened(
+        self, tx: Transaction, complaint: Complaint, now: datetime, notices: list[Notice]
+    ) -> dict[str, object]:
+        """Fresh feedback and report deadlines from now; reopened twice or more → management."""
+        customer = await tx.customers.get(complaint.customer_id)
+        tier = customer.tier if customer is not None else Tier.REGULAR
+        fresh = self._router.sla.deadlines(complaint.severity, tier, now)
+        complaint.sla = replace(
+            complaint.sla,
+            first_feedback_due=fresh.first_feedback_due,
+            report_due=fresh.report_due,
+            first_feedback_at=None,
+            resolved_at=None,
+        )
+        data: dict[str, object] = {"reopen_count": complaint.reopen_count, "report_due": _iso(fresh.report_due)}
+        management = self._config.settings.management_team
+        if complaint.reopen_count >= 2 and complaint.team != management:
+            choice = await self._router.pick(management, tx.agents)
+            team = self._config.teams[management]
+            complaint.team, complaint.assignee = management, choice.agent.id if choice.agent else None
+            reason = f"已重开{complaint.reopen_count}次 → {team.name}"
+            agent_reason = self._router.agent_reason(team, choice)
+            complaint.routing_reasons = (*complaint.routing_reasons, reason, agent_reason)
+            data.update(team=management, agent=complaint.assignee, reason=reason)
+            notices.append(self._notices.make(NoticeKind.ESCALATED, complaint, [complaint.assignee, team.lead], now))
+        return data
 
     async def pause(self, number: str, actor: str) -> Complaint:
         """Waiting on the customer: the SLA clock stops (no timer fires while paused)."""
@@ -285,6 +318,10 @@ async def _waiting(tx: Transaction, team: str) -> list[Complaint]:
     query = ComplaintFilter(status=tuple(OPEN_STATUSES), team=team, limit=_QUEUE_PAGE)
     waiting = [c for c in await tx.complaints.list(query) if c.assignee is None]
     return sorted(waiting, key=lambda c: (-c.priority.rank, c.received_at))
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _late(due: datetime | None, now: datetime) -> bool:

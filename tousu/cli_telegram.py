@@ -38,7 +38,7 @@ def register(subparsers: Any) -> None:
 async def set_webhook(args: argparse.Namespace, settings: Settings) -> int:
     """Register the webhook URL with its secret."""
     if not args.url.startswith("https://") and not args.url.startswith("http://"):
-        print(f"tousu: not a URL: {args.url}", file=sys.stderr)
+        print(f"tousu: {text('telegram.bad_url', settings.locale, url=args.url)}", file=sys.stderr)
         return 2
     runtime = await build_runtime(settings)
     try:

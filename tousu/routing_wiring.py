@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 from bots.notifiers import ConsoleFeedNotifier, TelegramAgentNotifier, WeComRobotNotifier
 from intake.pipeline import IntakeResult
 from intake.ports import Clock, EventBus, Notifier, Store, Timers
+from intake.records import Status
 from intake.routing_ports import AgentRegistry, ScriptRepository
 from router import load_rules, load_scripts
 from router.config import RoutingConfig
@@ -77,21 +79,30 @@ class Routing:
 
         The follow-up runs in the background, so the customer's answer never waits for it.
         """
-        if result.created and not result.duplicate and result.complaint is not None:
-            task = asyncio.create_task(self._follow_up(result.complaint.number))
-            self.pending.add(task)
-            task.add_done_callback(self.pending.discard)
+        complaint = result.complaint
+        if result.duplicate or complaint is None:
+            return
+        if result.created:
+            self._background(self.workflow.on_new_complaint(complaint.number), complaint.number)
+        elif complaint.status == Status.REOPENED:
+            self._background(self.workflow.on_reopened(complaint.number), complaint.number)
 
     async def settle(self) -> None:
         """Wait for the follow-ups still running (tests, shutdown)."""
         while self.pending:
             await asyncio.gather(*list(self.pending), return_exceptions=True)
 
-    async def _follow_up(self, number: str) -> None:
-        try:
-            await self.workflow.on_new_complaint(number)
-        except Exception:  # the complaint is safe in the database; the watcher's rebuild catches up
-            log.exception("routing follow-up of %s failed", number)
+    def _background(self, work: Coroutine[Any, Any, object], number: str) -> None:
+        task = asyncio.create_task(_logged(work, number))
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
+
+
+async def _logged(work: Coroutine[Any, Any, object], number: str) -> None:
+    try:
+        await work
+    except Exception:  # the complaint is safe in the database; the watcher's rebuild catches up
+        log.exception("routing follow-up of %s failed", number)
 
 
 def setting(settings: Settings, name: str) -> str | None:

@@ -18,6 +18,7 @@ from intake.errors import ConfigError, Forbidden, InvalidInput, InvalidTransitio
 from tousu.api import ComplaintsApi
 from tousu.auth import PRINCIPAL, Principal, token_digest
 from tousu.bootstrap import Runtime
+from tousu.console import console_app
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def create_app(runtime: Runtime, *, start_background: bool = True) -> web.Applic
     for channel in runtime.channels.values():  # web chat, Telegram, WeChat, WeCom: only the configured ones
         if hasattr(channel, "routes"):
             app.add_routes(channel.routes())
+    app.add_subapp("/console", console_app(runtime))
     if start_background:
         app.on_startup.append(_start_background)
     app.on_cleanup.append(_close_runtime)

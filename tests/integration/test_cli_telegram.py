@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -121,6 +122,38 @@ def test_the_commands_as_processes(tmp_path: Path, threaded_fake: FakeTelegram) 
     assert off.returncode == 2 and "TOUSU_TELEGRAM_TOKEN" in off.stderr and "Traceback" not in off.stderr
     bad_secret = run_cli(tmp_path, "set-webhook", "https://x", env=env | {"TOUSU_TELEGRAM_WEBHOOK_SECRET": "a b"})
     assert bad_secret.returncode == 2 and "Traceback" not in bad_secret.stderr
+    not_url = run_cli(tmp_path, "set-webhook", "tousu.example.com", env=env)
+    assert not_url.returncode == 2 and "tousu.example.com" in not_url.stderr
     threaded_fake.token = "0:other"  # every call now 401: a clear line, not a traceback
     refused = run_cli(tmp_path, "set-webhook", "https://x.example.com/telegram/webhook", env=env)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
+
+
+def test_poll_as_a_process_answers_and_stops_cleanly_on_sigterm(tmp_path: Path, threaded_fake: FakeTelegram) -> None:
+    user = {"id": 31, "is_bot": False, "first_name": "赵"}
+    chat = {"id": 31, "type": "private"}
+    threaded_fake.updates = [
+        {"update_id": 1, "message": {"message_id": 1, "date": 1764547200, "chat": chat, "from": user, "text": "/start"}}
+    ]
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "TOUSU_DATA_DIR": str(tmp_path / "data"),
+        "TOUSU_LOG_LEVEL": "WARNING",
+        "TOUSU_TELEGRAM_TOKEN": TOKEN,
+        "TOUSU_TELEGRAM_API_BASE": threaded_fake.base_url,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tousu", "telegram", "poll", "--poll-seconds", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert threaded_fake.wait_for(lambda: any(int(c.params["chat_id"]) == 31 for c in threaded_fake.delivered()))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert "getUpdates" not in err and "长轮询" in out  # the polling banner, from the catalogue

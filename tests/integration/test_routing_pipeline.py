@@ -109,3 +109,32 @@ async def test_transcript_records_the_script_version_sent(runtime: Runtime) -> N
     assert [e.direction for e in stored.transcript] == ["in", "out", "out"]
     assert (sent[0].template, sent[0].template_version) == ("acknowledgement.billing.zh", 2)
     assert made.complaint.number in sent[0].text and "资深客服" in sent[0].text  # a first complaint
+
+
+async def test_low_ratings_reopen_and_the_second_reopen_goes_to_management(runtime: Runtime) -> None:
+    routing = routing_of(runtime)
+    made = await runtime.intake.receive(
+        message("阿姨态度很差，还顶嘴", "web-13", ChannelName.WEBCHAT, phone="13300133000")
+    )
+    assert made.complaint is not None
+    number = made.complaint.number
+    await routing.settle()
+    for round_ in (1, 2):
+        resolved = await routing.workflow.resolve(number, "agent", "已致歉并更换阿姨")
+        async with runtime.store.transaction() as tx:  # the rating request went out
+            complaint = await tx.complaints.get(number)
+            assert complaint is not None
+            complaint.rating_requested_at = datetime.now(UTC)
+            await tx.complaints.save(complaint)
+        rated = await runtime.intake.receive(message("1", "web-13", ChannelName.WEBCHAT))
+        assert rated.complaint is not None and rated.complaint.status is Status.REOPENED
+        await routing.settle()
+        async with runtime.store.transaction() as tx:
+            after = await tx.complaints.get(number)
+        assert after is not None and after.reopen_count == round_
+        assert after.sla.resolved_at is None and after.sla.report_due is not None
+        assert resolved.sla.report_due is not None and after.sla.report_due >= resolved.sla.report_due
+    assert after.team == "management" and "已重开2次 → 管理层" in after.routing_reasons
+    async with runtime.store.transaction() as tx:
+        actions = [e.action for e in await tx.audit.for_complaint(number)]
+    assert actions.count("complaint.reopen_routed") == 2

@@ -90,6 +90,19 @@ async def test_telegram_agent_chat_gets_html_through_the_real_sdk() -> None:
     assert "&lt;花瓶&gt; &amp; 赔偿" in sent["text"] and sent["text"].endswith("👤 孙丽")
 
 
+async def test_telegram_api_base_as_the_sdk_base_url_or_a_bare_host() -> None:
+    # TOUSU_TELEGRAM_API_BASE is shared with the Telegram channel, where it is
+    # python-telegram-bot's base_url (default https://api.telegram.org/bot).
+    async with telegram_api() as fake:
+        for base in (f"{fake.base}/bot", f"{fake.base}/bot/", fake.base):
+            notifier = TelegramAgentNotifier(BOT_TOKEN, 42, api_base=base)
+            try:
+                await notifier.notify(NOTICE)
+            finally:
+                await notifier.close()
+    assert [item["method"] for item in fake.received].count("sendMessage") == 3
+
+
 async def test_telegram_refusal_is_a_delivery_error() -> None:
     async with telegram_api() as fake:
         fake.answer = {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}

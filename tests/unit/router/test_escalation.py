@@ -140,3 +140,21 @@ async def test_resolution_ends_the_report_clock(stack: Stack) -> None:
         assert stack.watcher.next_rung(resolved, deadline) is None
     assert await stack.timers.pop_due(stack.clock.at + timedelta(days=30)) == []
     assert timer_key(made.number, "report") == f"sla:{made.number}:report"
+
+
+async def test_reopen_gives_fresh_deadlines_and_the_ladder_starts_again(stack: Stack) -> None:
+    made = await stack.complaint(Category.QUALITY)
+    await stack.workflow.record_first_response(made.number, "sun.li")
+    assert made.sla.first_feedback_due is not None
+    stack.clock.at = made.sla.first_feedback_due
+    assert await stack.run() == 1  # reminder for the first feedback
+    await stack.workflow.resolve(made.number, "sun.li")
+    stack.clock.at += timedelta(days=1)
+    reopened = await stack.workflow.reopen(made.number, "customer")
+    due = reopened.sla.first_feedback_due
+    assert due == stack.clock.at + timedelta(hours=24) and reopened.sla.first_feedback_at is None
+    assert stack.watcher.next_rung(reopened, "first_feedback") is not None
+    stack.clock.at = due
+    assert await stack.run() == 1
+    steps = [(e.action, e.step) for e in (await stack.get(made.number)).escalations if e.deadline == "first_feedback"]
+    assert steps == [("remind", 0), ("remind", 0)]

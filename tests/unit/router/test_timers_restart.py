@@ -92,3 +92,19 @@ async def test_the_watcher_loop_fires_without_being_called(sqlite_url: str, ciph
         assert [e.action for e in (await stack.get(made.number)).escalations] == ["remind"]
     finally:
         await stack.store.close()
+
+
+async def test_stop_ends_the_loop_even_right_after_a_wake_up(sqlite_url: str, cipher: Any) -> None:
+    import asyncio
+
+    stack = await build_stack(sqlite_url, cipher)
+    try:
+        made = await stack.complaint(Category.QUALITY)
+        for _ in range(20):
+            await stack.watcher.start()
+            await asyncio.sleep(0)
+            await stack.watcher.track(made)  # sets the wake-up event …
+            await asyncio.wait_for(stack.watcher.stop(), 10)  # … and the stop still ends the loop
+            assert stack.watcher._task is None
+    finally:
+        await stack.store.close()
