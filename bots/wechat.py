@@ -241,7 +241,11 @@ class WeChatChannel:
         if not encrypted:
             if not check_signature(query.get("signature"), self.config.token, timestamp, nonce):
                 fail(request, 403, "error.bad_signature")
-            return _parse(request, body), False
+            fields = _parse(request, body)
+            if "Encrypt" in fields and "MsgType" not in fields:
+                # Safe mode on the platform, no key here: fail loudly (WeChat retries) instead of dropping it.
+                raise ConfigError(f"{self.name} sends encrypted callbacks but TOUSU_WECHAT_AES_KEY is not set")
+            return fields, False
         envelope = _parse(request, body)
         encrypt = text_of(envelope, "Encrypt")
         if not check_signature(query.get("msg_signature"), self.config.token, timestamp, nonce, encrypt or None):
@@ -385,6 +389,12 @@ def channels_from_settings(
 ) -> list[WeChatChannel]:
     """The configured channels from `TOUSU_WECHAT_*` / `TOUSU_WECOM_*` values (absent → off)."""
     found: list[WeChatChannel] = []
+    if reply_budget_seconds < 0:
+        raise ConfigError("TOUSU_WECHAT_REPLY_BUDGET_MS must not be negative")
+    if reply_budget_seconds >= 5:
+        log.warning(
+            "a reply budget of %.1f s is beyond WeChat's 5 s wait: passive replies may be lost", reply_budget_seconds
+        )
     common = {"reply_budget_seconds": reply_budget_seconds, "max_body_bytes": max_body_bytes, "locale": locale}
     if values.get("TOUSU_WECHAT_TOKEN"):
         _required(values, ["TOUSU_WECHAT_APP_ID", "TOUSU_WECHAT_APP_SECRET"], "the WeChat Official Account")

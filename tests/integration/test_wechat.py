@@ -355,6 +355,20 @@ async def test_bad_or_missing_msg_signatures_are_403_and_store_nothing(make_app:
     assert await app.customer("zhaoliu", ChannelName.WECOM) is None
 
 
+async def test_safe_mode_callbacks_without_a_configured_key_fail_loudly_and_store_nothing(make_app: AppFactory) -> None:
+    app = await make_app(official_aes=False)
+    query, body = sealed(TOKEN, app.official, app.message("o_nokey", Content=COMPLAINT), APP_ID)
+    answer = await app.client.post("/wechat/callback", params=query, data=body)
+    assert answer.status == 500 and (await answer.json())["error"]["code"] == "error.config"
+    assert await app.complaints() == [] and await app.customer("o_nokey") is None
+    inner = app.message("o_nokey", Content=COMPLAINT)
+    query, body = sealed(
+        TOKEN, app.official, inner, APP_ID, compatible=inner.removeprefix("<xml>").removesuffix("</xml>")
+    )
+    answer = await app.client.post("/wechat/callback", params=query, data=body)
+    assert answer.status == 200 and NUMBER.search(await answer.text())  # compatible mode: the plaintext part
+
+
 async def test_with_an_aes_key_a_plaintext_callback_is_refused_even_when_signed(make_app: AppFactory) -> None:
     app = await make_app()
     answer = await app.post_plain(app.message("o_downgrade", Content=COMPLAINT))

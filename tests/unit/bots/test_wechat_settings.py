@@ -73,3 +73,15 @@ def test_a_malformed_aes_key_is_a_config_error() -> None:
     values = {"TOUSU_WECHAT_TOKEN": "t", "TOUSU_WECHAT_APP_ID": "wx1", "TOUSU_WECHAT_APP_SECRET": "s"}
     with pytest.raises(ConfigError, match="TOUSU_WECHAT_AES_KEY"):
         build({**values, "TOUSU_WECHAT_AES_KEY": "too-short"})
+
+
+def test_a_negative_reply_budget_is_a_config_error() -> None:
+    values = {"TOUSU_WECHAT_TOKEN": "t", "TOUSU_WECHAT_APP_ID": "wx1", "TOUSU_WECHAT_APP_SECRET": "s"}
+    with pytest.raises(ConfigError, match="REPLY_BUDGET"):
+        channels_from_settings(
+            values,
+            NoIntake(),
+            MemoryConversationState(),
+            MemoryDedupe(),
+            reply_budget_seconds=-1,  # type: ignore[arg-type]
+        )
