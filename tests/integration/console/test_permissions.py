@@ -70,6 +70,12 @@ CASES = [
     Case("token create", "POST", "/console/tokens", {"admin"}, {"name": "crm", "role": "intake"}),
     Case("token revoke", "POST", "/console/tokens/revoke", {"admin"}, {"name": "crm"}),
     Case("live feed", "GET", "/console/events", DESK),
+    Case("dashboard", "GET", "/console/dashboard", {"lead", "manager"}),
+    Case("customers at risk", "GET", "/console/risk", {"lead", "manager"}),
+    Case("ledger", "GET", "/console/ledger", {"lead", "manager"}),
+    Case("ledger xlsx", "GET", "/console/ledger/export.xlsx", {"lead", "manager"}),
+    Case("ledger csv", "GET", "/console/ledger/export.csv", {"lead", "manager"}),
+    Case("import form", "GET", "/console/customers/import", {"manager", "admin"}),
     Case("logout", "POST", "/console/logout", set(ROLES), {}),
 ]
 
@@ -123,7 +129,10 @@ async def test_permission_table_matches_the_cases() -> None:
     assert PERMISSIONS["ticket:reassign"] == frozenset({"lead", "manager"})
     assert PERMISSIONS["scripts:edit"] == frozenset({"operator"})
     assert PERMISSIONS["users:manage"] == frozenset({"admin"})
-    assert PERMISSIONS["stats:view"] == frozenset({"manager"})
+    assert PERMISSIONS["stats:view"] == frozenset({"lead", "manager"})
+    assert PERMISSIONS["ledger:export"] == frozenset({"lead", "manager"})
+    assert PERMISSIONS["customers:import"] == frozenset({"manager", "admin"})
+    assert PERMISSIONS["customers:phone"] == frozenset({"manager"})
 
 
 async def test_ticket_scope(console: Console) -> None:
