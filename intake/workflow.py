@@ -278,6 +278,38 @@ class TicketWorkflow:
             )
         await self._done(number)
 
+    async def escalate(self, user: ConsoleUser, number: str, reason: str, notify_customer: bool = True) -> None:
+        """Escalate (leads and managers): priority one step up, the reason audited, and the
+        customer told that a lead now follows the complaint in person."""
+        why = _text(reason, "reason")
+        now = self._clock.now()
+        sent = False
+        async with self._store.transaction() as tx:
+            complaint = await self._load(tx, user, "ticket:escalate", number)
+            if not complaint.is_open:
+                raise InvalidInput(f"{number} is not open", field="status")
+            previous = complaint.priority
+            complaint.priority, complaint.updated_at = previous.raised(), now
+            await tx.complaints.save(complaint)
+            if notify_customer:
+                customer = await tx.customers.get(complaint.customer_id)
+                reply = self._scripts.render(
+                    self._context(complaint, Purpose.ESCALATION_NOTICE, _customer_vars(customer))
+                )
+                sent = (await self._send(tx, user, complaint, reply, now)).delivered_by_channel
+            await _audit(
+                tx,
+                user,
+                "complaint.escalated",
+                now,
+                number,
+                reason=why,
+                previous_priority=str(previous),
+                priority=str(complaint.priority),
+                customer_told=notify_customer,
+            )
+        await self._done(number, sent)
+
     def suggested_reply(
         self, complaint: Complaint, purpose: Purpose, customer: Customer | None = None, **variables: Any
     ) -> Reply:

@@ -14,7 +14,7 @@ from alembic import op
 import storage.sql.types
 
 revision: str = "0003_console"
-down_revision: str | Sequence[str] | None = "0001_initial"
+down_revision: str | Sequence[str] | None = "0002_routing"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

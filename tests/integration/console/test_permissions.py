@@ -43,6 +43,7 @@ CASES = [
     Case("merge", "POST", "/console/tickets/{n}/merge", DESK, {"target": "{m}"}),
     Case("link", "POST", "/console/tickets/{n}/link", DESK, {"order_ref": "DD1", "worker_ref": "李阿姨"}),
     Case("reassign", "POST", "/console/tickets/{n}/reassign", {"lead", "manager"}, {"assignee": "liu.yang"}),
+    Case("escalate", "POST", "/console/tickets/{n}/escalate", {"lead", "manager"}, {"reason": "客户要求经理处理"}),
     Case("manual form", "GET", "/console/manual", DESK),
     Case(
         "manual entry", "POST", "/console/manual", DESK, {"source": "phone", "text": "阿姨没来", "phone": "13700137000"}

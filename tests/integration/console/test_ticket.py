@@ -177,3 +177,38 @@ async def test_queue_lists_sorts_and_filters(console: Console) -> None:
     rows = await (await console.browsers["lead"].get("/console/queue/rows?view=team")).text()
     assert mine in rows and re.search(r'data-count="pending">\d+', rows)
     assert (await console.browsers["other_agent"].get(f"/console/tickets/{mine}")).status == 403
+
+
+async def test_escalation_raises_priority_and_tells_the_customer(console: Console) -> None:
+    number = await _complaint(console)
+    before = await _get(console, number)
+    lead = console.browsers["lead"]
+    response = await lead.post(f"/console/tickets/{number}/escalate", {"reason": "客户要求经理出面", "notify": "1"})
+    assert response.status == 303
+    after = await _get(console, number)
+    assert after.priority.rank == min(before.priority.rank + 1, 3)
+    assert any(
+        e.author == "user:chen.jing" and e.template and "escalation_notice" in e.template for e in after.transcript
+    )
+    assert (await console.browsers["agent"].post(f"/console/tickets/{number}/escalate", {"reason": "x"})).status == 403
+
+
+async def test_an_edited_script_reply_is_not_recorded_as_the_script(console: Console) -> None:
+    number = await _complaint(console)
+    browser = console.browsers["agent"]
+    page = await (await browser.get(f"/console/tickets/{number}")).text()
+    found = re.search(r'<textarea name="text" id="reply-text"[^>]*>([^<]*)</textarea>', page)
+    assert found is not None
+    import html as html_module
+
+    script_text = html_module.unescape(found.group(1))
+    await browser.post(
+        f"/console/tickets/{number}/reply", {"text": script_text, "template": "status.zh", "template_version": "1"}
+    )
+    await browser.post(
+        f"/console/tickets/{number}/reply",
+        {"text": script_text + "（补充）", "template": "status.zh", "template_version": "1"},
+    )
+    complaint = await _get(console, number)
+    mine = [e for e in complaint.transcript if e.author == "user:zhang.min"]
+    assert [e.template for e in mine] == ["status.zh", None]

@@ -55,7 +55,12 @@ async def queue_rows(request: web.Request) -> dict[str, Any]:
     now = context.now()
     found = [c for c in found if can_see(user, c.team, c.assignee)]
     counts = Counter(str(c.status) for c in found)
-    rows = [c for c in found if status is None or c.status == status]
+    # Closed tickets only when asked for: the queue is the work still to do.
+    rows = (
+        [c for c in found if c.status == status]
+        if status is not None
+        else [c for c in found if c.status != Status.CLOSED]
+    )
     states = {c.number: sla_state(c, now) for c in rows}
     if sla is not None:
         rows = [c for c in rows if states[c.number].state == sla]

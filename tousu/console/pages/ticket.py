@@ -54,6 +54,37 @@ def _local_time(value: str | None, zone: ZoneInfo) -> datetime | None:
     return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed
 
 
+async def _suggestions(request: web.Request, complaint: Any, customer: Any) -> list[dict[str, Any]]:
+    workflow = ctx(request).console.workflow
+    listing = [
+        {
+            "number": complaint.number,
+            "status": str(complaint.status),
+            "category": str(complaint.category),
+            "received_at": complaint.received_at.isoformat(),
+        }
+    ]
+    found = []
+    for purpose in SUGGESTED:
+        reply = workflow.suggested_reply(complaint, purpose, customer, complaints=listing)
+        found.append(
+            {"purpose": str(purpose), "text": reply.text, "template": reply.template, "version": reply.template_version}
+        )
+    return found
+
+
+async def _is_script_text(request: web.Request, number: str, template: str, text: str) -> bool:
+    """True when `text` is what the script `template` renders for this ticket (not edited)."""
+    context = ctx(request)
+    complaint = await context.console.workflow.view(context.user, number)
+    async with context.store.transaction() as tx:
+        customer = await tx.customers.get(complaint.customer_id)
+    return any(
+        s["template"] == template and s["text"].strip() == text.strip()
+        for s in await _suggestions(request, complaint, customer)
+    )
+
+
 @action("ticket:view")
 async def ticket(request: web.Request) -> web.StreamResponse:
     """The whole record form of one complaint."""
@@ -87,27 +118,7 @@ async def ticket(request: web.Request) -> web.StreamResponse:
         else:
             state, detail = "on_track", context.t("console.sla.left", time=human_duration(due - now))
         deadlines.append({"name": name, "due": due, "state": state, "detail": detail})
-    listing = [
-        {
-            "number": complaint.number,
-            "status": str(complaint.status),
-            "category": str(complaint.category),
-            "received_at": complaint.received_at.isoformat(),
-        }
-    ]
-    suggestions = []
-    for purpose in SUGGESTED:
-        reply = workflow.suggested_reply(
-            complaint,
-            purpose,
-            customer,
-            complaints=listing,
-            resolution=complaint.resolution,
-            compensation=complaint.compensation,
-        )
-        suggestions.append(
-            {"purpose": str(purpose), "text": reply.text, "template": reply.template, "version": reply.template_version}
-        )
+    suggestions = await _suggestions(request, complaint, customer)
     transcript = [
         {
             "entry": entry,
@@ -136,6 +147,7 @@ async def ticket(request: web.Request) -> web.StreamResponse:
         note_kinds=list(NoteKind),
         deliverable=complaint.conversation.channel not in ("manual", "api"),
         can_reassign=may(context.user.role, "ticket:reassign"),
+        can_escalate=may(context.user.role, "ticket:escalate"),
     )
 
 
@@ -190,12 +202,11 @@ async def followup_done(request: web.Request) -> web.StreamResponse:
 async def reply(request: web.Request) -> web.StreamResponse:
     context, number, form = ctx(request), _number(request), await _form(request)
     version = form.get("template_version") or ""
+    template = form.get("template") or None
+    if template is not None and not await _is_script_text(request, number, template, form.get("text", "")):
+        template, version = None, ""
     outcome = await context.console.workflow.reply(
-        context.user,
-        number,
-        form.get("text", ""),
-        form.get("template") or None,
-        int(version) if version.isdigit() else None,
+        context.user, number, form.get("text", ""), template, int(version) if version.isdigit() else None
     )
     redirect(request, f"/tickets/{number}", "sent" if outcome.delivered_by_channel else "saved")
 
@@ -221,6 +232,15 @@ async def merge(request: web.Request) -> web.StreamResponse:
 async def link(request: web.Request) -> web.StreamResponse:
     context, number, form = ctx(request), _number(request), await _form(request)
     await context.console.workflow.link(context.user, number, form.get("order_ref"), form.get("worker_ref"))
+    redirect(request, f"/tickets/{number}", "saved")
+
+
+@action("ticket:escalate")
+async def escalate(request: web.Request) -> web.StreamResponse:
+    context, number, form = ctx(request), _number(request), await _form(request)
+    await context.console.workflow.escalate(
+        context.user, number, form.get("reason", ""), notify_customer=form.get("notify") == "1"
+    )
     redirect(request, f"/tickets/{number}", "saved")
 
 
@@ -252,5 +272,6 @@ PAGE = Page(
         web.post(_BASE + "/merge", merge),
         web.post(_BASE + "/link", link),
         web.post(_BASE + "/reassign", reassign),
+        web.post(_BASE + "/escalate", escalate),
     ],
 )
