@@ -149,6 +149,10 @@ class SessionStore(Protocol):
         """End every session of a user (disabled, password changed)."""
         ...
 
+    async def delete_expired(self, now: datetime) -> int:
+        """Forget sessions that ran out; how many."""
+        ...
+
 
 class Worklog(Protocol):
     """Notes, follow-ups, corrections and merges of complaints."""

@@ -137,6 +137,11 @@ class SqlSessionStore:
     async def delete_for_user(self, user_id: int) -> None:
         await self._conn.execute(delete(console_sessions).where(console_sessions.c.user_id == user_id))
 
+    async def delete_expired(self, now: datetime) -> int:
+        sessions = console_sessions.c
+        statement = delete(console_sessions).where(sessions.expires_at <= now).returning(sessions.id)
+        return len((await self._conn.execute(statement)).all())
+
 
 class SqlWorklog:
     """Notes, follow-ups, corrections, merges and the queue query."""

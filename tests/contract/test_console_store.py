@@ -60,6 +60,8 @@ async def test_users_and_sessions(store: SqlStore) -> None:
         assert stored.user.team == "customer_service" and stored.user.role == "agent"
         assert await tx.sessions.get("s1", NOW) is not None
         assert await tx.sessions.get("s1", NOW + timedelta(hours=2)) is None
+        await tx.sessions.add(Session("old", user_id, "csrf", NOW - timedelta(hours=2), NOW - timedelta(hours=1)))
+        assert await tx.sessions.delete_expired(NOW) == 1
         await tx.users.update(user_id, role="lead", disabled=True)
         await tx.sessions.delete_for_user(user_id)
     async with console.transaction() as tx:

@@ -136,6 +136,25 @@ def render(request: web.Request, template: str, *, status: int = 200, **values: 
     def when(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return value.astimezone(zone).strftime(fmt) if value is not None else "—"
 
+    labels: dict[tuple[str, str], str] = {}
+    plain: dict[str, str] = {}
+
+    def lbl(kind: str, code: object) -> str:
+        """An enum label, looked up once per page (a queue shows hundreds)."""
+        if code is None:
+            return "—"
+        key = (kind, str(code))
+        if key not in labels:
+            labels[key] = label(kind, key[1], locale)
+        return labels[key]
+
+    def translate(key: str, **variables: Any) -> str:
+        if variables:
+            return text(key, locale, **variables)
+        if key not in plain:
+            plain[key] = text(key, locale)
+        return plain[key]
+
     nav = [
         {"key": p.key, "title": text(p.title, locale), "href": prefix + p.path}
         for p in context.console.pages
@@ -143,8 +162,8 @@ def render(request: web.Request, template: str, *, status: int = 200, **values: 
     ]
     flash = request.query.get("flash")
     body = context.console.templates.get_template(template).render(
-        t=lambda key, **kw: text(key, locale, **kw),
-        lbl=lambda kind, code: label(kind, str(code), locale) if code is not None else "—",
+        t=translate,
+        lbl=lbl,
         when=when,
         csrf_field=csrf_field,
         csrf_token=session.csrf if session is not None else "",

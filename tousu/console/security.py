@@ -94,6 +94,7 @@ async def login(tx: ConsoleTransaction, username: str, password: str, now: datet
         await tx.users.record_login(stored.user.id, failed=0 if locked else failures, locked_until=locked)
         return LoginOutcome(None, reason="locked" if locked else "bad_credentials")
     await tx.users.record_login(stored.user.id, failed=0, locked_until=None)
+    await tx.sessions.delete_expired(now)
     secret = new_secret()
     await tx.sessions.add(Session(session_id(secret), stored.user.id, new_secret(), now, now + SESSION_LIFETIME))
     return LoginOutcome(stored.user, secret)

@@ -160,6 +160,12 @@ async def test_merge_a_duplicate(console: Console) -> None:
     assert merged.status == Status.CLOSED and merged.repeat_of == first
     page = await (await browser.get(f"/console/tickets/{first}")).text()
     assert second in page
+    third = await console.complaint("另一件事", address="same-customer")
+    fourth = await console.complaint("又一件事", address="same-customer")
+    for number in (third, fourth):
+        await console.assign(number, "customer_service", "zhang.min")
+    other = await (await browser.get(f"/console/tickets/{fourth}")).text()
+    assert third in other.split('id="other-complaints"')[1].split("</dd>")[0]
     assert (await browser.post(f"/console/tickets/{first}/merge", {"target": first})).status == 422
 
 

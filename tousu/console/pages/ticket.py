@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from intake.errors import InvalidInput, NotFound
-from intake.permissions import may
+from intake.permissions import can_see, may
 from intake.ports import Purpose
 from intake.records import Category, NoteKind, Severity, Status
 from intake.status import ALLOWED
@@ -98,6 +98,7 @@ async def ticket(request: web.Request) -> web.StreamResponse:
         followups = await tx.worklog.followups(number)
         merged = await tx.worklog.merged_into(number)
         events = await tx.audit.for_complaint(number)
+        others = [c for c in await tx.complaints.for_customer(complaint.customer_id) if c.number != number]
     now = context.now()
     sla = complaint.sla
     deadlines = []
@@ -135,6 +136,7 @@ async def ticket(request: web.Request) -> web.StreamResponse:
         notes=notes,
         followups=followups,
         merged=merged,
+        others=[c for c in others if can_see(context.user, c.team, c.assignee)],
         events=events,
         deadlines=deadlines,
         sla=sla_state(complaint, now),
