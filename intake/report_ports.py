@@ -20,10 +20,11 @@ from intake.records import Category, ChannelName, Complaint, Severity, Status, T
 class SlaState(StrEnum):
     """Where a complaint stands against its deadlines (the queue's states, same codes).
 
-    A deadline is pending while its step is not done. overdue: open with a pending
-    deadline passed; due_soon: open with one due within `DUE_SOON`; on_track: open with
-    pending deadlines further away; met: finished, resolved in time or nothing left
-    pending; none: open with no deadline pending, or finished unresolved with one.
+    A deadline is pending while its step is not done. overdue: open, clock running (not
+    paused while waiting on the customer), with a pending deadline passed; due_soon: open
+    with one due within `DUE_SOON`; on_track: open with pending deadlines further away (or
+    paused); met: finished, resolved in time or nothing left pending; none: open with no
+    deadline pending, or finished unresolved with one.
     """
 
     OVERDUE = "overdue"
@@ -82,9 +83,10 @@ class DailyCount:
 class SlaCompliance:
     """Met versus missed for one SLA stage.
 
-    met: done by the deadline; missed: done late, or still not done past it; pending:
-    not done and not yet due; no_deadline: the router set none (or the stage does not
-    apply, e.g. no feedback deadline for a complaint escalated at once).
+    met: done by the deadline; missed: done late, or still not done past it with the clock
+    running; pending: not done and not yet due (or the clock is paused); no_deadline: the
+    router set none (or the stage does not apply, e.g. no feedback deadline for a
+    complaint escalated at once, or a complaint closed without that step).
     """
 
     stage: SlaStage

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from intake.errors import TousuError
 from intake.messages import text
-from tousu import cli_classifier, cli_duty, cli_telegram, cli_templates, cli_users
+from tousu import cli_classifier, cli_duty, cli_reports, cli_telegram, cli_templates, cli_users
 from tousu.auth import ROLES, check_role, new_token, token_digest
 from tousu.bootstrap import build_runtime
 from tousu.config import Settings, load_settings
@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_templates.register(commands)
     cli_telegram.register(commands)
     cli_users.register(commands)
+    cli_reports.register(commands)
     cli_classifier.register(commands, stored_corrections, include_classify=False)
     return parser
 

@@ -9,7 +9,9 @@ PostgreSQL's `percentile_cont` uses.
 
 SLA deadlines and the times they were met are the columns of `complaints` as of
 0001_initial (`first_response_due/at`, `first_feedback_due/at`, `report_due` with
-`resolved_at`). `SLA_STAGES` is the one table to extend when the router adds stages.
+`resolved_at`), and `sla_paused_at` of 0002_routing: while a complaint waits on the
+customer its clock is stopped, so it is neither overdue nor missed (the router moves the
+deadlines on resume). `SLA_STAGES` is the one table to extend when stages are added.
 
 Reads run on an engine of their own: on SQLite it opens plain (deferred) read
 transactions with `query_only`, so a long report or download never holds the write
@@ -247,11 +249,16 @@ def _pending(due: Any, done: Any) -> ColumnElement[bool]:
     return and_(due.is_not(None), done.is_(None))
 
 
+def running() -> ColumnElement[bool]:
+    """The SLA clock runs: not paused while waiting on the customer (0002_routing's `sla_paused_at`)."""
+    return c.sla_paused_at.is_(None)
+
+
 def overdue_condition(now: datetime) -> ColumnElement[bool]:
-    """Open, and a deadline passed (or due this instant) with its step not done."""
+    """Open, clock running, and a deadline passed (or due this instant) with its step not done."""
     at = literal(as_utc(now), UtcDateTime())
     late = [and_(_pending(due, done), due <= at) for due, done in SLA_STAGES.values()]
-    return and_(c.status.in_(_OPEN), or_(*late))
+    return and_(c.status.in_(_OPEN), running(), or_(*late))
 
 
 def sla_state_conditions(now: datetime) -> dict[SlaState, ColumnElement[bool]]:
@@ -259,7 +266,8 @@ def sla_state_conditions(now: datetime) -> dict[SlaState, ColumnElement[bool]]:
     soon = literal(as_utc(now + DUE_SOON), UtcDateTime())
     is_open = c.status.in_(_OPEN)
     overdue = overdue_condition(now)
-    due_soon = and_(is_open, ~overdue, or_(*(and_(_pending(d, m), d <= soon) for d, m in SLA_STAGES.values())))
+    soon_due = or_(*(and_(_pending(d, m), d <= soon) for d, m in SLA_STAGES.values()))
+    due_soon = and_(is_open, running(), ~overdue, soon_due)
     any_pending = or_(*(_pending(d, m) for d, m in SLA_STAGES.values()))
     return {
         SlaState.OVERDUE: overdue,
@@ -305,10 +313,11 @@ def met(due: Any, done: Any) -> ColumnElement[bool]:
 
 
 def missed(due: Any, done: Any, at: Any) -> ColumnElement[bool]:
-    """The step was done late, or is still not done on an open complaint past its deadline."""
+    """The step was done late, or is still not done on an open complaint past its deadline
+    while its clock runs."""
     return and_(
         due.is_not(None),
-        or_(and_(done.is_not(None), done > due), and_(done.is_(None), c.status.in_(_OPEN), due < at)),
+        or_(and_(done.is_not(None), done > due), and_(done.is_(None), c.status.in_(_OPEN), running(), due <= at)),
     )
 
 
@@ -382,7 +391,7 @@ async def _sla(conn: AsyncConnection, where: list[ColumnElement[bool]], now: dat
         columns += [
             _sum(met(due, done)),
             _sum(missed(due, done, at)),
-            _sum(and_(due.is_not(None), done.is_(None), is_open, due >= at)),
+            _sum(and_(due.is_not(None), done.is_(None), is_open, or_(due > at, ~running()))),
             _sum(or_(due.is_(None), and_(done.is_(None), ~is_open))),
         ]
     row = (await conn.execute(select(*columns).where(*where))).one()
