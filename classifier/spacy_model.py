@@ -11,16 +11,19 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy
 import spacy
+from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import get_words_and_spaces
 from spacy.vocab import Vocab
+from thinc.api import Model, NumpyOps, SparseLinear_v2, chain, softmax_activation, with_cpu
 
 from classifier.layered import ModelOutput
 from classifier.segmenter import Segmenter
@@ -82,17 +85,87 @@ def create_segmenter_tokenizer() -> Callable[[Language], SegmenterTokenizer]:
     return make
 
 
+# Keys of character n-grams are salted so that they never meet a word's ORTH hash.
+_CHAR_SALT = numpy.uint64(0x9E3779B97F4A7C15)
+_NGRAM_OPS = NumpyOps()
+
+
+def word_char_keys(doc: Doc, word_ngram_size: int, char_ngram_size: int) -> tuple[Any, Any]:
+    """The distinct feature keys of a doc (word and character n-grams) and their counts."""
+    words = numpy.asarray(doc.to_array([ORTH]), dtype=numpy.uint64)
+    grams = [words] + [_NGRAM_OPS.ngrams(n, words) for n in range(2, word_ngram_size + 1) if len(words) >= n]
+    if char_ngram_size:
+        chars = numpy.frombuffer(doc.text.encode("utf-32-le"), dtype=numpy.uint32).astype(numpy.uint64) ^ _CHAR_SALT
+        grams += [chars] + [_NGRAM_OPS.ngrams(n, chars) for n in range(2, char_ngram_size + 1) if len(chars) >= n]
+    return numpy.unique(numpy.concatenate(grams), return_counts=True)
+
+
+def _word_char_ngrams_forward(model: Model, docs: Sequence[Doc], is_train: bool) -> tuple[Any, Callable[..., Any]]:
+    word_size, char_size = model.attrs["word_ngram_size"], model.attrs["char_ngram_size"]
+    batch_keys, batch_vals = [], []
+    for doc in docs:
+        keys, counts = word_char_keys(doc, word_size, char_size)
+        # Sub-linear counts (a word said five times is not five times the evidence),
+        # scaled to unit length so that long and short texts weigh alike.
+        values = 1.0 + numpy.log(counts.astype("f"))
+        batch_keys.append(keys)
+        batch_vals.append(values / numpy.sqrt(numpy.dot(values, values)))
+    lengths = model.ops.asarray([len(k) for k in batch_keys], dtype="int32")
+    values = numpy.concatenate(batch_vals).astype("f")
+    output = (numpy.concatenate(batch_keys), values, lengths)
+    return output, lambda d_output: []
+
+
+@spacy.registry.architectures("tousu.TextCatWordCharBOW.v1")
+def build_word_char_bow(
+    exclusive_classes: bool,
+    word_ngram_size: int,
+    char_ngram_size: int,
+    length: int = 2**18,
+    nO: int | None = None,
+) -> Model:
+    """A bag of word n-grams and character n-grams into one sparse linear layer.
+
+    spaCy's `TextCatBOW` over the segmenter's words, plus character n-grams of the text,
+    which catch what segmentation splits differently (product names, typos, codes).
+    """
+    length = 2 ** (length - 1).bit_length()
+    sparse = SparseLinear_v2(nO=nO, length=length)
+    extract: Model = Model(
+        "extract_word_char_ngrams",
+        _word_char_ngrams_forward,
+        attrs={"word_ngram_size": word_ngram_size, "char_ngram_size": char_ngram_size},
+    )
+    model = with_cpu(chain(extract, sparse), sparse.ops)
+    if exclusive_classes:
+        model = chain(model, with_cpu(softmax_activation(), sparse.ops))
+    if nO is not None:
+        model.set_dim("nO", nO)
+    model.set_ref("output_layer", sparse)
+    model.attrs["multi_label"] = not exclusive_classes
+    return model
+
+
 @dataclass(frozen=True, slots=True)
 class TrainingSettings:
     """Hyper-parameters of the text categorizers."""
 
-    epochs: int = 20
-    batch_size: int = 16
+    epochs: int = 30
+    batch_size: int = 64
     dropout: float = 0.1
-    learn_rate: float = 0.002
-    ngram_size: int = 2
-    hash_length: int = 2**15
+    learn_rate: float = 0.005
+    ngram_size: int = 1
+    # Rows of the hashed weight table; 0 sizes it from the training data.
+    hash_length: int = 0
     seed: int = 42
+    # "bow": spaCy's TextCatBOW over words; "wordchar": words and character n-grams;
+    # "ensemble": spaCy's TextCatEnsemble (the linear model plus a CNN over the words).
+    architecture: str = "wordchar"
+    char_ngram_size: int = 2
+    cnn_width: int = 64
+    patience: int = 5
+    dev_fraction: float = 0.1
+    min_dev_examples: int = 5
 
 
 @dataclass(slots=True)
@@ -105,16 +178,10 @@ class TrainingData:
     label_set: list[str] = field(default_factory=list)
 
 
-def blank_pipeline(data: TrainingData, settings: TrainingSettings) -> Language:
+def blank_pipeline(data: TrainingData, settings: TrainingSettings, nlp: Language | None = None) -> Language:
     """A blank `zh` pipeline with the segmenter and untrained categorizers."""
-    nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"@tokenizers": "tousu.segmenter.v1"}}})
-    model = {
-        "@architectures": "spacy.TextCatBOW.v3",
-        "exclusive_classes": True,
-        "ngram_size": settings.ngram_size,
-        "no_output_layer": False,
-        "length": settings.hash_length,
-    }
+    nlp = nlp or spacy.blank("zh", config={"nlp": {"tokenizer": {"@tokenizers": "tousu.segmenter.v1"}}})
+    model = _model_config(settings)
     textcat = nlp.add_pipe("textcat", name=CATEGORY_PIPE, config={"model": model})
     for label in sorted(set(data.labels)):
         textcat.add_label(label)  # type: ignore[attr-defined]
@@ -125,19 +192,80 @@ def blank_pipeline(data: TrainingData, settings: TrainingSettings) -> Language:
     return nlp
 
 
+def auto_hash_length(docs: Sequence[Doc], settings: TrainingSettings) -> int:
+    """Rows for the hashed weights: twice the distinct features of the data, 2**12 to 2**20."""
+    keys = [word_char_keys(doc, settings.ngram_size, settings.char_ngram_size)[0] for doc in docs]
+    distinct = len(numpy.unique(numpy.concatenate(keys))) if keys else 0
+    return int(min(2**20, max(2**12, 2 ** (2 * distinct - 1).bit_length())))
+
+
+def _model_config(settings: TrainingSettings) -> dict[str, Any]:
+    linear: dict[str, Any]
+    if settings.architecture == "bow" or not settings.char_ngram_size:
+        linear = {
+            "@architectures": "spacy.TextCatBOW.v3",
+            "exclusive_classes": True,
+            "ngram_size": settings.ngram_size,
+            "no_output_layer": False,
+            "length": settings.hash_length,
+        }
+    else:
+        linear = {
+            "@architectures": "tousu.TextCatWordCharBOW.v1",
+            "exclusive_classes": True,
+            "word_ngram_size": settings.ngram_size,
+            "char_ngram_size": settings.char_ngram_size,
+            "length": settings.hash_length,
+        }
+    if settings.architecture != "ensemble":
+        return linear
+    width = settings.cnn_width
+    return {
+        "@architectures": "spacy.TextCatEnsemble.v2",
+        "linear_model": linear,
+        "tok2vec": {
+            "@architectures": "spacy.Tok2Vec.v2",
+            "embed": {
+                "@architectures": "spacy.MultiHashEmbed.v2",
+                "width": width,
+                "attrs": ["ORTH", "PREFIX", "SUFFIX"],
+                "rows": [5000, 1000, 1000],
+                "include_static_vectors": False,
+            },
+            "encode": {
+                "@architectures": "spacy.MaxoutWindowEncoder.v2",
+                "width": width,
+                "window_size": 1,
+                "maxout_pieces": 3,
+                "depth": 2,
+            },
+        },
+    }
+
+
 def train_pipeline(
     data: TrainingData,
     settings: TrainingSettings | None = None,
     progress: Callable[[int, int, float], None] | None = None,
+    watch: Callable[[Language], float] | None = None,
 ) -> Language:
-    """Train the categorizers; `progress(epoch, epochs, loss)` is called after each epoch."""
+    """Train the categorizers; `progress(epoch, epochs, loss)` is called after each epoch.
+
+    With `watch` (a score of the pipeline on held-out data, higher is better), the
+    weights of the best epoch are kept, and training stops after `settings.patience`
+    epochs without improvement.
+    """
     settings = settings or TrainingSettings()
     if len(set(data.labels)) < 2:
         raise ConfigError("training needs at least two different labels")
     random.seed(settings.seed)
     spacy.util.fix_random_seed(settings.seed)
-    nlp = blank_pipeline(data, settings)
+    nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"@tokenizers": "tousu.segmenter.v1"}}})
     docs = [nlp.make_doc(text) for text in data.texts]
+    if settings.hash_length <= 0:
+        settings = replace(settings, hash_length=auto_hash_length(docs, settings))
+    nlp = blank_pipeline(data, settings, nlp)
+    nlp.meta["tousu_hash_length"] = settings.hash_length
     category_examples = _category_examples(docs, data.labels)
     severity_examples = _category_examples(docs, data.severities) if data.severities else []
     pipes = [(CATEGORY_PIPE, category_examples)] + ([(SEVERITY_PIPE, severity_examples)] if severity_examples else [])
@@ -146,6 +274,7 @@ def train_pipeline(
     for name, examples in pipes:
         nlp.get_pipe(name).initialize(lambda examples=examples: examples, nlp=nlp)  # type: ignore[attr-defined, misc]
     order = list(range(len(docs)))
+    best: tuple[float, int, dict[str, bytes]] | None = None
     for epoch in range(1, settings.epochs + 1):
         random.shuffle(order)
         loss = 0.0
@@ -159,7 +288,95 @@ def train_pipeline(
                 loss += losses.get(name, 0.0)
         if progress is not None:
             progress(epoch, settings.epochs, loss)
+        if watch is not None:
+            score = watch(nlp)
+            if best is None or score > best[0]:
+                weights = {name: nlp.get_pipe(name).to_bytes() for name, _ in pipes}  # type: ignore[attr-defined]
+                best = (score, epoch, weights)
+            elif epoch - best[1] >= settings.patience:
+                break
+    if best is not None:
+        for name, kept in best[2].items():
+            nlp.get_pipe(name).from_bytes(kept)  # type: ignore[attr-defined]
+        nlp.meta["tousu_best_epoch"] = best[1]
+        nlp.meta["tousu_dev_score"] = best[0]
     return nlp
+
+
+def train_with_early_stopping(
+    data: TrainingData,
+    settings: TrainingSettings | None = None,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> tuple[Language, dict[str, Any]]:
+    """Find the number of epochs on a stratified dev split, then train on everything.
+
+    A share `settings.dev_fraction` of each label is held out (when every label has at
+    least `settings.min_dev_examples / dev_fraction` examples; otherwise training runs
+    the fixed `settings.epochs`). Training stops when the dev macro-F1 has not improved
+    for `settings.patience` epochs; the model is then trained afresh on all the data
+    for the best number of epochs. Returns the pipeline and what was found.
+    """
+    settings = settings or TrainingSettings()
+    train_idx, dev_idx = stratified_split(data.labels, settings.dev_fraction, settings.seed, settings.min_dev_examples)
+    if not dev_idx:
+        return train_pipeline(data, settings, progress), {"epochs": settings.epochs, "dev_examples": 0}
+    part = TrainingData(
+        [data.texts[i] for i in train_idx],
+        [data.labels[i] for i in train_idx],
+        [data.severities[i] for i in train_idx] if data.severities else None,
+    )
+    dev_texts, dev_labels = [data.texts[i] for i in dev_idx], [data.labels[i] for i in dev_idx]
+
+    def watch(nlp: Language) -> float:
+        labels = nlp.get_pipe(CATEGORY_PIPE).labels  # type: ignore[attr-defined]
+        guesses = [max(labels, key=doc.cats.__getitem__) for doc in nlp.pipe(dev_texts, batch_size=256)]
+        return macro_f1(dev_labels, guesses)
+
+    def first_stage(epoch: int, epochs: int, loss: float) -> None:
+        if progress is not None:
+            progress(epoch, epochs, loss)
+
+    probe = train_pipeline(part, settings, first_stage, watch)
+    best_epoch = int(probe.meta.get("tousu_best_epoch", settings.epochs))
+    found = {
+        "epochs": best_epoch,
+        "dev_examples": len(dev_idx),
+        "dev_macro_f1": round(float(probe.meta.get("tousu_dev_score", 0.0)), 4),
+    }
+    final = replace(settings, epochs=best_epoch)
+    return train_pipeline(data, final, progress), found
+
+
+def stratified_split(
+    labels: Sequence[str], fraction: float, seed: int, min_per_label: int
+) -> tuple[list[int], list[int]]:
+    """Indices of a stratified (train, dev) split; dev is empty when a label is too rare."""
+    by_label: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        by_label.setdefault(label, []).append(i)
+    if fraction <= 0 or any(round(len(ix) * fraction) < min_per_label for ix in by_label.values()):
+        return list(range(len(labels))), []
+    rng = random.Random(seed)
+    dev: list[int] = []
+    for label in sorted(by_label):
+        indices = by_label[label][:]
+        rng.shuffle(indices)
+        dev += indices[: round(len(indices) * fraction)]
+    held = set(dev)
+    return [i for i in range(len(labels)) if i not in held], sorted(dev)
+
+
+def macro_f1(truth: Sequence[str], guesses: Sequence[str]) -> float:
+    """Macro-averaged F1 over the true labels."""
+    scores = []
+    for label in set(truth):
+        tp = sum(1 for t, g in zip(truth, guesses, strict=True) if t == g == label)
+        predicted = sum(1 for g in guesses if g == label)
+        actual = sum(1 for t in truth if t == label)
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / actual if actual else 0.0
+        scores.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+    return sum(scores) / len(scores) if scores else 0.0
 
 
 def _category_examples(docs: Sequence[Doc], labels: Sequence[str]) -> list[Example]:
