@@ -19,9 +19,9 @@ import numpy
 import spacy
 from spacy.attrs import ORTH
 from spacy.language import Language
+from spacy.strings import hash_string  # type: ignore[attr-defined]
 from spacy.tokens import Doc
 from spacy.training import Example
-from spacy.util import get_words_and_spaces
 from spacy.vocab import Vocab
 from thinc.api import Model, NumpyOps, SparseLinear_v2, chain, softmax_activation, with_cpu
 
@@ -33,6 +33,10 @@ META_FILE = "tousu-model.json"
 CATEGORY_PIPE = "textcat"
 SEVERITY_PIPE = "textcat_severity"
 _SEGMENTERS: dict[str, Segmenter] = {}
+TEXT_KEY = "tousu.text"
+FEATURES_KEY = "tousu.ngrams"
+WORDS_KEY = "tousu.words"
+LIGHT_DOCS = "tousu_light_docs"  # a model attribute: the model reads `LightDoc`s too
 
 
 def shared_segmenter() -> Segmenter:
@@ -55,8 +59,10 @@ class SegmenterTokenizer:
         self.segmenter = segmenter
 
     def __call__(self, text: str) -> Doc:
-        words, spaces = get_words_and_spaces(self.segmenter.cut(text), text)
-        return Doc(self.vocab, words=words, spaces=spaces)
+        # Every token is a word, white space included (the segmenter's tokens join back to
+        # the text), so the fast path of `SpacyTextModel` sees the very same words.
+        words = self.segmenter.cut(text)
+        return Doc(self.vocab, words=words, spaces=[False] * len(words), user_data=light_user_data(text, words))
 
     # The dictionary ships with the package, so there is nothing to serialise.
     def to_disk(self, path: Path, **kwargs: Any) -> None:
@@ -90,14 +96,50 @@ _CHAR_SALT = numpy.uint64(0x9E3779B97F4A7C15)
 _NGRAM_OPS = NumpyOps()
 
 
-def word_char_keys(doc: Doc, word_ngram_size: int, char_ngram_size: int) -> tuple[Any, Any]:
-    """The distinct feature keys of a doc (word and character n-grams) and their counts."""
-    words = numpy.asarray(doc.to_array([ORTH]), dtype=numpy.uint64)
+def light_user_data(text: str, words: list[str]) -> dict[Any, Any]:
+    """What the word/character n-gram features read: the text and its words."""
+    return {TEXT_KEY: text, WORDS_KEY: words}
+
+
+class LightDoc:
+    """What `tousu.TextCatWordCharBOW.v1` reads of a doc, without building one.
+
+    A spaCy `Doc` costs a lexeme look-up (or creation) and a token struct per word; the
+    word/character n-gram model needs only the text and its words. `SpacyTextModel`
+    feeds these to the categorizers' models directly when every categorizer uses that
+    architecture; the scores are the same as through `nlp.pipe` (tested).
+    """
+
+    __slots__ = ("user_data",)
+
+    def __init__(self, text: str, words: list[str]) -> None:
+        self.user_data = light_user_data(text, words)
+
+
+def word_char_keys(doc: Doc | LightDoc, word_ngram_size: int, char_ngram_size: int) -> tuple[Any, Any]:
+    """The distinct feature keys of a doc (word and character n-grams) and their counts.
+
+    Kept in the doc, so the category and the severity categorizers (and every training
+    epoch) compute them once.
+    """
+    cache_key = f"{FEATURES_KEY}:{word_ngram_size}:{char_ngram_size}"
+    cached = doc.user_data.get(cache_key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    text = doc.user_data.get(TEXT_KEY)
+    if text is None or WORDS_KEY not in doc.user_data:
+        assert isinstance(doc, Doc)
+        text = doc.text
+        words = numpy.asarray(doc.to_array([ORTH]), dtype=numpy.uint64).reshape(-1)
+    else:
+        words = numpy.fromiter(map(hash_string, doc.user_data[WORDS_KEY]), dtype=numpy.uint64)
     grams = [words] + [_NGRAM_OPS.ngrams(n, words) for n in range(2, word_ngram_size + 1) if len(words) >= n]
     if char_ngram_size:
-        chars = numpy.frombuffer(doc.text.encode("utf-32-le"), dtype=numpy.uint32).astype(numpy.uint64) ^ _CHAR_SALT
+        chars = numpy.frombuffer(text.encode("utf-32-le"), dtype=numpy.uint32).astype(numpy.uint64) ^ _CHAR_SALT
         grams += [chars] + [_NGRAM_OPS.ngrams(n, chars) for n in range(2, char_ngram_size + 1) if len(chars) >= n]
-    return numpy.unique(numpy.concatenate(grams), return_counts=True)
+    result = numpy.unique(numpy.concatenate(grams), return_counts=True)
+    doc.user_data[cache_key] = result
+    return result
 
 
 def _word_char_ngrams_forward(model: Model, docs: Sequence[Doc], is_train: bool) -> tuple[Any, Callable[..., Any]]:
@@ -143,6 +185,7 @@ def build_word_char_bow(
         model.set_dim("nO", nO)
     model.set_ref("output_layer", sparse)
     model.attrs["multi_label"] = not exclusive_classes
+    model.attrs[LIGHT_DOCS] = True
     return model
 
 
@@ -394,6 +437,11 @@ class SpacyTextModel:
         self.nlp = nlp
         self.meta = meta
         self.has_severity = SEVERITY_PIPE in nlp.pipe_names
+        self.pipes = [CATEGORY_PIPE] + ([SEVERITY_PIPE] if self.has_severity else [])
+        tokenizer = nlp.tokenizer
+        self._segmenter = tokenizer.segmenter if isinstance(tokenizer, SegmenterTokenizer) else None
+        models = [nlp.get_pipe(name).model for name in self.pipes]  # type: ignore[attr-defined]
+        self.light = self._segmenter is not None and all(m.attrs.get(LIGHT_DOCS) for m in models)
 
     def category_labels(self) -> tuple[str, ...]:
         """The labels of the category categorizer."""
@@ -403,11 +451,32 @@ class SpacyTextModel:
         """Category and severity probabilities for each text."""
         category_labels = self.nlp.get_pipe(CATEGORY_PIPE).labels  # type: ignore[attr-defined]
         severity_labels = self.nlp.get_pipe(SEVERITY_PIPE).labels if self.has_severity else ()  # type: ignore[attr-defined]
+        if self.light:
+            return self._predict_light(texts, category_labels, severity_labels)
         outputs = []
         for doc in self.nlp.pipe(texts, batch_size=256):
             cats = doc.cats
             outputs.append(ModelOutput({k: cats[k] for k in category_labels}, {k: cats[k] for k in severity_labels}))
         return outputs
+
+    def _predict_light(
+        self, texts: Sequence[str], category_labels: Sequence[str], severity_labels: Sequence[str]
+    ) -> list[ModelOutput]:
+        """The categorizers' models over `LightDoc`s: the same scores, no `Doc` built."""
+        assert self._segmenter is not None
+        docs = [LightDoc(text, self._segmenter.cut(text)) for text in texts]
+        if not docs:
+            return []
+        category = self.nlp.get_pipe(CATEGORY_PIPE).model.predict(docs).tolist()  # type: ignore[attr-defined]
+        severity = (
+            self.nlp.get_pipe(SEVERITY_PIPE).model.predict(docs).tolist()  # type: ignore[attr-defined]
+            if self.has_severity
+            else [[] for _ in docs]
+        )
+        return [
+            ModelOutput(dict(zip(category_labels, c, strict=True)), dict(zip(severity_labels, s, strict=True)))
+            for c, s in zip(category, severity, strict=True)
+        ]
 
 
 def save(nlp: Language, out_dir: Path, meta: dict[str, Any]) -> None:
