@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy
 import spacy
-from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.strings import hash_string  # type: ignore[attr-defined]
 from spacy.tokens import Doc
@@ -116,46 +115,77 @@ class LightDoc:
         self.user_data = light_user_data(text, words)
 
 
-def word_char_keys(doc: Doc | LightDoc, word_ngram_size: int, char_ngram_size: int) -> tuple[Any, Any]:
-    """The distinct feature keys of a doc (word and character n-grams) and their counts.
+def _doc_words(doc: Doc | LightDoc) -> tuple[str, list[str]]:
+    data = doc.user_data
+    if TEXT_KEY in data and WORDS_KEY in data:
+        return data[TEXT_KEY], data[WORDS_KEY]
+    assert isinstance(doc, Doc)
+    return doc.text, [token.text for token in doc]
 
-    Kept in the doc, so the category and the severity categorizers (and every training
-    epoch) compute them once.
+
+def _grams(keys: Any, owner: Any, size: int) -> tuple[list[Any], list[Any]]:
+    """The 1..size-grams of a batch's concatenated keys, minus those across two docs."""
+    out_keys, out_owner = [keys], [owner]
+    for n in range(2, size + 1):
+        if len(keys) < n:
+            break
+        same = owner[: len(owner) - n + 1] == owner[n - 1 :]
+        out_keys.append(_NGRAM_OPS.ngrams(n, keys)[same])
+        out_owner.append(owner[: len(owner) - n + 1][same])
+    return out_keys, out_owner
+
+
+def word_char_features(
+    docs: Sequence[Doc | LightDoc], word_ngram_size: int, char_ngram_size: int
+) -> list[tuple[Any, Any]]:
+    """Per doc: its distinct feature keys (word and character n-grams) and their weights.
+
+    The weights are sub-linear counts (a word said five times is not five times the
+    evidence) scaled to unit length (long and short texts weigh alike). The whole batch
+    is hashed, sorted and counted at once; each doc keeps its result, so the category
+    and severity categorizers (and every training epoch) compute it once.
     """
     cache_key = f"{FEATURES_KEY}:{word_ngram_size}:{char_ngram_size}"
-    cached = doc.user_data.get(cache_key)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    text = doc.user_data.get(TEXT_KEY)
-    if text is None or WORDS_KEY not in doc.user_data:
-        assert isinstance(doc, Doc)
-        text = doc.text
-        words = numpy.asarray(doc.to_array([ORTH]), dtype=numpy.uint64).reshape(-1)
-    else:
-        words = numpy.fromiter(map(hash_string, doc.user_data[WORDS_KEY]), dtype=numpy.uint64)
-    grams = [words] + [_NGRAM_OPS.ngrams(n, words) for n in range(2, word_ngram_size + 1) if len(words) >= n]
-    if char_ngram_size:
-        chars = numpy.frombuffer(text.encode("utf-32-le"), dtype=numpy.uint32).astype(numpy.uint64) ^ _CHAR_SALT
-        grams += [chars] + [_NGRAM_OPS.ngrams(n, chars) for n in range(2, char_ngram_size + 1) if len(chars) >= n]
-    result = numpy.unique(numpy.concatenate(grams), return_counts=True)
-    doc.user_data[cache_key] = result
-    return result
+    todo = [doc for doc in docs if cache_key not in doc.user_data]
+    if todo:
+        pairs = [_doc_words(doc) for doc in todo]
+        index = numpy.arange(len(todo))
+        word_lengths = [len(words) for _, words in pairs]
+        all_words = [word for _, words in pairs for word in words]
+        word_keys = numpy.fromiter(map(hash_string, all_words), dtype=numpy.uint64, count=len(all_words))
+        keys, owners = _grams(word_keys, numpy.repeat(index, word_lengths), word_ngram_size)
+        if char_ngram_size:
+            joined = "".join(text for text, _ in pairs)
+            chars = numpy.frombuffer(joined.encode("utf-32-le"), dtype=numpy.uint32).astype(numpy.uint64)
+            char_owner = numpy.repeat(index, [len(text) for text, _ in pairs])
+            more_keys, more_owners = _grams(chars ^ _CHAR_SALT, char_owner, char_ngram_size)
+            keys, owners = keys + more_keys, owners + more_owners
+        all_keys, all_owners = numpy.concatenate(keys), numpy.concatenate(owners)
+        order = numpy.lexsort((all_keys, all_owners))
+        all_keys, all_owners = all_keys[order], all_owners[order]
+        new = numpy.ones(len(all_keys), dtype=bool)
+        new[1:] = (all_keys[1:] != all_keys[:-1]) | (all_owners[1:] != all_owners[:-1])
+        starts = numpy.flatnonzero(new)
+        counts = numpy.diff(numpy.append(starts, len(all_keys)))
+        unique_keys, unique_owners = all_keys[starts], all_owners[starts]
+        weights = (1.0 + numpy.log(counts)).astype("f")
+        norms = numpy.sqrt(numpy.bincount(unique_owners, weights=weights * weights, minlength=len(todo)))
+        weights = (weights / numpy.maximum(norms[unique_owners], 1e-12)).astype("f")
+        bounds = numpy.searchsorted(unique_owners, numpy.arange(len(todo) + 1))
+        for i, doc in enumerate(todo):
+            doc.user_data[cache_key] = (unique_keys[bounds[i] : bounds[i + 1]], weights[bounds[i] : bounds[i + 1]])
+    return [doc.user_data[cache_key] for doc in docs]
 
 
 def _word_char_ngrams_forward(model: Model, docs: Sequence[Doc], is_train: bool) -> tuple[Any, Callable[..., Any]]:
-    word_size, char_size = model.attrs["word_ngram_size"], model.attrs["char_ngram_size"]
-    batch_keys, batch_vals = [], []
-    for doc in docs:
-        keys, counts = word_char_keys(doc, word_size, char_size)
-        # Sub-linear counts (a word said five times is not five times the evidence),
-        # scaled to unit length so that long and short texts weigh alike.
-        values = 1.0 + numpy.log(counts.astype("f"))
-        batch_keys.append(keys)
-        batch_vals.append(values / numpy.sqrt(numpy.dot(values, values)))
-    lengths = model.ops.asarray([len(k) for k in batch_keys], dtype="int32")
-    values = numpy.concatenate(batch_vals).astype("f")
-    output = (numpy.concatenate(batch_keys), values, lengths)
-    return output, lambda d_output: []
+    features = word_char_features(docs, model.attrs["word_ngram_size"], model.attrs["char_ngram_size"])
+    lengths = model.ops.asarray([len(keys) for keys, _ in features], dtype="int32")
+    if not features:
+        empty = (numpy.zeros(0, dtype=numpy.uint64), numpy.zeros(0, dtype="f"), lengths)
+        return empty, lambda d_output: []
+    keys = numpy.concatenate([keys for keys, _ in features])
+    values = numpy.concatenate([values for _, values in features])
+    return (keys, values, lengths), lambda d_output: []
 
 
 @spacy.registry.architectures("tousu.TextCatWordCharBOW.v1")
@@ -237,7 +267,7 @@ def blank_pipeline(data: TrainingData, settings: TrainingSettings, nlp: Language
 
 def auto_hash_length(docs: Sequence[Doc], settings: TrainingSettings) -> int:
     """Rows for the hashed weights: twice the distinct features of the data, 2**12 to 2**20."""
-    keys = [word_char_keys(doc, settings.ngram_size, settings.char_ngram_size)[0] for doc in docs]
+    keys = [keys for keys, _ in word_char_features(docs, settings.ngram_size, settings.char_ngram_size)]
     distinct = len(numpy.unique(numpy.concatenate(keys))) if keys else 0
     return int(min(2**20, max(2**12, 2 ** (2 * distinct - 1).bit_length())))
 
