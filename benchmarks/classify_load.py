@@ -2,9 +2,10 @@
 
     python benchmarks/classify_load.py [--rounds 5] [--model DIR]
 
-A child process imports the classifier, loads it (`load_classifier()`: segmenter,
-lexicon, the shipped spaCy model or `--model DIR`), classifies one text, and reports the
-seconds of each step and its peak resident memory (`resource.getrusage`, ru_maxrss).
+A child process imports the classifier, loads it step by step as `load_classifier()`
+does (spaCy's import, the segmenter, the lexicon, the shipped spaCy model or
+`--model DIR`), classifies one text, and reports the seconds of each step and its peak
+resident memory (`resource.getrusage`, ru_maxrss).
 A second child does the same and then classifies all of waimai_10k, when that corpus
 is present, to show the peak under a real batch load. Times are the median of `--rounds`.
 """
@@ -28,9 +29,20 @@ from pathlib import Path
 t0 = time.perf_counter()
 from classifier import load_classifier
 t1 = time.perf_counter()
+import spacy
+from classifier.layered import LayeredClassifier
+from classifier.lexicon import Lexicon
+from classifier.model import load_model
+from classifier.segmenter import Segmenter
+t_spacy = time.perf_counter()
+segmenter = Segmenter()
+t_seg = time.perf_counter()
+lexicon = Lexicon.load()
+t_lex = time.perf_counter()
 model = sys.argv[1] or None
-classifier = load_classifier(Path(model) if model else None)
+text_model = load_model(Path(model) if model else None, segmenter)
 t2 = time.perf_counter()
+classifier = LayeredClassifier(lexicon, segmenter, text_model)
 classifier.classify("阿姨迟到了一个小时，还把花瓶打碎了")
 t3 = time.perf_counter()
 texts = 0
@@ -42,7 +54,10 @@ if sys.argv[2]:
         classifier.classify_many(rows[i : i + 512])
     texts = len(rows)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"import": t1 - t0, "load": t2 - t1, "first": t3 - t2, "peak_kib": peak, "texts": texts}))
+print(json.dumps({
+    "import": t1 - t0, "spacy": t_spacy - t1, "segmenter": t_seg - t_spacy, "lexicon": t_lex - t_seg,
+    "model": t2 - t_lex, "load": t2 - t1, "first": t3 - t2, "peak_kib": peak, "texts": texts,
+}))
 """
 
 
@@ -59,7 +74,16 @@ def main() -> int:
     parser.add_argument("--model", default="", help="a model directory (default: the shipped model)")
     args = parser.parse_args()
     runs = [child(args.model, "") for _ in range(args.rounds)]
-    for key, label in (("import", "import classifier"), ("load", "load_classifier()"), ("first", "first classify")):
+    steps = (
+        ("import", "import classifier"),
+        ("spacy", "  import spaCy"),
+        ("segmenter", "  segmenter (rjieba)"),
+        ("lexicon", "  lexicon"),
+        ("model", "  spaCy model"),
+        ("load", "all of loading"),
+        ("first", "first classify"),
+    )
+    for key, label in steps:
         values = [r[key] for r in runs]
         print(f"{label:20} median {statistics.median(values):.3f} s  (min {min(values):.3f}, max {max(values):.3f})")
     print(f"peak memory after load and one text: {statistics.median(r['peak_kib'] for r in runs) / 1024:.0f} MiB")

@@ -32,6 +32,9 @@ class TrainReport:
     labels: dict[str, int]
     severity: bool
     seconds: float
+    epochs: int = 0
+    dev_examples: int = 0
+    dev_macro_f1: float | None = None
 
 
 @dataclass(slots=True)
@@ -159,6 +162,9 @@ def train(
         ledger.counts,
         ledger.severities is not None,
         time.perf_counter() - started,
+        int(found["epochs"]),
+        int(found["dev_examples"]),
+        found.get("dev_macro_f1"),
     )
 
 
