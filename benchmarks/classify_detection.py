@@ -64,6 +64,11 @@ def main() -> int:
     print(f"{'':10}{'complaint':>11}{'not':>8}")
     print(f"{'negative':10}{tp:>11}{fn:>8}")
     print(f"{'positive':10}{fp:>11}{tn:>8}")
+    silent = sum(1 for i in positives if complaint[i] and not any(c.layer != "model" for c in results[i].cues))
+    print(
+        f"positive taken for a complaint with no lexicon cue at all (the safe default: an unrecognised "
+        f"message is a complaint): {silent}/{fp}"
+    )
     print("\nintents of positive reviews:", dict(Counter(results[i].intent.value for i in positives).most_common()))
     print("intents of negative reviews:", dict(Counter(results[i].intent.value for i in negatives).most_common()))
     detected = [i for i in negatives if complaint[i]]
