@@ -13,7 +13,10 @@ two interleaved, round by round, and each round's ratio printed too):
   file and out to a file; reported with and without the process's start and model load.
 
 The ratio is jieba's time divided by the classifier's: ≥ 1.0 means classifying costs no
-more than cutting the same texts with jieba.
+more than cutting the same texts with jieba. Both CPU seconds (`time.process_time`, and
+`getrusage(RUSAGE_CHILDREN)` for the child process) and wall seconds are shown: on a
+shared, loaded machine the wall clock mostly measures waiting for a core, the CPU time
+what the work costs.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import resource
 import subprocess
 import sys
 import tempfile
@@ -34,13 +38,34 @@ from benchmarks.datasets import ROOT, waimai
 BATCH = 512
 
 
-def best_of(rounds: int, run) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return min(times)
+class Timing:
+    """Best wall and CPU seconds over several runs."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def run(self, work, children: bool = False) -> None:  # type: ignore[no-untyped-def]
+        wall, cpu = time.perf_counter(), _cpu(children)
+        work()
+        self.wall.append(time.perf_counter() - wall)
+        self.cpu.append(_cpu(children) - cpu)
+
+    @property
+    def best(self) -> tuple[float, float]:
+        return min(self.cpu), min(self.wall)
+
+
+def _cpu(children: bool) -> float:
+    if not children:
+        return time.process_time()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def line(name: str, n: int, timing: tuple[float, float], extra: str = "") -> str:
+    cpu, wall = timing
+    return f"{name:26} cpu {cpu:6.2f} s  {n / cpu:7.0f} texts/s | wall {wall:6.2f} s  {n / wall:7.0f} texts/s{extra}"
 
 
 def main() -> int:
@@ -49,8 +74,8 @@ def main() -> int:
     parser.add_argument("--no-cli", action="store_true", help="skip the `tousu classify` child process")
     args = parser.parse_args()
     texts, _ = waimai()
-    chars = sum(map(len, texts))
-    print(f"waimai_10k: {len(texts)} texts, {chars} characters")
+    n = len(texts)
+    print(f"waimai_10k: {n} texts, {sum(map(len, texts))} characters; best of {args.rounds} rounds")
 
     import jieba
 
@@ -64,54 +89,59 @@ def main() -> int:
     load_s = time.perf_counter() - started
 
     def classify_all() -> None:
-        for i in range(0, len(texts), BATCH):
+        for i in range(0, n, BATCH):
             classifier.classify_many(texts[i : i + BATCH])
 
     classify_all()  # warm-up: first-use caches (normalisation table, jieba for the rare fallback)
     # Interleaved rounds, so that both see the same load on a shared machine.
-    jieba_times, full_times = [], []
+    cut, full = Timing(), Timing()
     for _ in range(args.rounds):
-        jieba_times.append(best_of(1, lambda: [list(jieba.cut(t)) for t in texts]))
-        full_times.append(best_of(1, classify_all))
-    ratios = sorted(j / f for j, f in zip(jieba_times, full_times, strict=True))
-    jieba_s, full_s = min(jieba_times), min(full_times)
-
-    print(f"jieba.cut                  {jieba_s:7.2f} s  {len(texts) / jieba_s:9.0f} texts/s  (best of {args.rounds})")
-    print(f"full classifier            {full_s:7.2f} s  {len(texts) / full_s:9.0f} texts/s  (load {load_s:.2f} s)")
-    per_round = ", ".join(f"{r:.2f}" for r in ratios)
-    print(f"ratio (jieba / classifier) {jieba_s / full_s:7.2f}  (best times; sorted per-round ratios: {per_round})")
+        cut.run(lambda: [list(jieba.cut(t)) for t in texts])
+        full.run(classify_all)
+    print(line("jieba.cut", n, cut.best))
+    print(line("full classifier", n, full.best, f"  (load {load_s:.2f} s)"))
+    print(f"ratio (jieba / classifier): cpu {cut.best[0] / full.best[0]:.2f}, wall {cut.best[1] / full.best[1]:.2f}")
 
     if not args.no_cli:
-        cli_s, cli_total = run_cli(texts, args.rounds)
+        stream, whole = run_cli(texts, args.rounds)
         print(
-            f"tousu classify (stream)    {cli_s:7.2f} s  {len(texts) / cli_s:9.0f} texts/s  "
-            f"(whole process {cli_total:.2f} s with start and model load)"
+            line(
+                "tousu classify (stream)", n, stream, f"  (whole process: cpu {whole[0]:.2f} s, wall {whole[1]:.2f} s)"
+            )
         )
-        print(f"ratio (jieba / tousu classify stream) {jieba_s / cli_s:7.2f}")
-        fallback_s, fallback_n = jieba_fallback(texts)
         print(
-            f"of which one-time: loading jieba itself for the {fallback_n} texts with a repeated unit "
-            f"(赞赞赞赞赞) that rjieba may cut otherwise: {fallback_s:.2f} s"
+            f"ratio (jieba / tousu classify stream): cpu {cut.best[0] / stream[0]:.2f}, "
+            f"wall {cut.best[1] / stream[1]:.2f}"
+        )
+        fallback = Timing()
+        fallback.run(jieba_fallback)
+        count = fallback_texts(texts)
+        print(
+            f"of which one-time: loading jieba itself for the {count} texts with a repeated unit (赞赞赞赞赞) "
+            f"that rjieba may cut otherwise: cpu {fallback.best[0]:.2f} s, wall {fallback.best[1]:.2f} s"
         )
     return 0
 
 
-def jieba_fallback(texts: list[str]) -> tuple[float, int]:
-    """How long the segmenter takes to load jieba for its rare fallback, and how many texts need it."""
-    from classifier.normalize import normalize
-    from classifier.segmenter import _REPEATED_UNIT, Segmenter
+def jieba_fallback() -> None:
+    """Load jieba as the segmenter does for its rare fallback."""
+    from classifier.segmenter import Segmenter
 
-    started = time.perf_counter()
     Segmenter().cut_reference("预热")
-    return time.perf_counter() - started, sum(1 for t in texts if _REPEATED_UNIT.search(normalize(t)))
 
 
-def run_cli(texts: list[str], rounds: int) -> tuple[float, float]:
-    """Streaming time and whole-process time of `tousu classify --input --output`, best of `rounds`.
+def fallback_texts(texts: list[str]) -> int:
+    from classifier.normalize import normalize
+    from classifier.segmenter import _REPEATED_UNIT
 
-    The child reports when the classifier is loaded (the first answer line is flushed
-    after the first batch), so the stream time is the process time minus its start-up,
-    measured by a run over an empty input.
+    return sum(1 for t in texts if _REPEATED_UNIT.search(normalize(t)))
+
+
+def run_cli(texts: list[str], rounds: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(cpu, wall) of the stream and of the whole process of `tousu classify --input --output`.
+
+    The stream is the whole process minus a run over an empty input (start, imports and
+    model load), each the best of `rounds`.
     """
     with tempfile.TemporaryDirectory() as scratch:
         source, sink, empty = Path(scratch) / "in.jsonl", Path(scratch) / "out.jsonl", Path(scratch) / "empty.jsonl"
@@ -125,12 +155,15 @@ def run_cli(texts: list[str], rounds: int) -> tuple[float, float]:
             command = [sys.executable, "-m", "tousu.cli_classifier", "classify", "--input", str(path)]
             subprocess.run([*command, "--output", str(sink)], cwd=ROOT, check=True)
 
-        start_up = best_of(rounds, lambda: child(empty))
-        total = best_of(rounds, lambda: child(source))
+        start_up, total = Timing(), Timing()
+        for _ in range(rounds):
+            start_up.run(lambda: child(empty), children=True)
+            total.run(lambda: child(source), children=True)
         answers = sink.read_text(encoding="utf-8").count("\n")
         if answers != len(texts):
             raise SystemExit(f"tousu classify wrote {answers} lines for {len(texts)} texts")
-    return total - start_up, total
+    (base_cpu, base_wall), (cpu, wall) = start_up.best, total.best
+    return (cpu - base_cpu, wall - base_wall), (cpu, wall)
 
 
 if __name__ == "__main__":
