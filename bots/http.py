@@ -44,11 +44,16 @@ async def read_json_object(request: web.Request, limit: int) -> dict[str, Any]:
     """The request body as a JSON object; a clear 4xx for a too large, invalid or non-object body."""
     if request.content_length is not None and request.content_length > limit:
         fail(request, 413, "error.body_too_large", limit=limit)
-    body = await request.content.read(limit + 1)
+    body = bytearray()
+    while len(body) <= limit:  # read() returns what has arrived so far, not the whole body
+        chunk = await request.content.read(limit + 1 - len(body))
+        if not chunk:
+            break
+        body.extend(chunk)
     if len(body) > limit:
         fail(request, 413, "error.body_too_large", limit=limit)
     try:
-        data = json.loads(body.decode("utf-8"))
+        data = json.loads(bytes(body).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         fail(request, 400, "error.invalid_json")
     if not isinstance(data, dict):

@@ -39,6 +39,7 @@ class Action(StrEnum):
     CANCEL = "cancel"
     UNREACHABLE = "unreachable"
     EDIT = "edit"
+    RATING_NOT_ASKED = "rating_not_asked"
     IGNORE = "ignore"
 
 
@@ -160,9 +161,15 @@ def _phone_rule(ctx: DialogueContext) -> Decision | None:
 def _rating_rule(ctx: DialogueContext) -> Decision | None:
     complaint = awaiting_rating(ctx)
     rating = find_rating(ctx.message.text)
-    if complaint is None or rating is None:
+    if rating is None:
         return None
-    return Decision(Action.RATE, complaint=complaint, rating=rating)
+    if complaint is not None:
+        return Decision(Action.RATE, complaint=complaint, rating=rating)
+    # A rating button pressed again, or a stray "rate:N" with nothing asked: thank the
+    # customer and change nothing; it must never open or extend a complaint.
+    if ctx.message.kind == MessageKind.CALLBACK or (ctx.message.text or "").strip().lower().startswith("rate:"):
+        return Decision(Action.RATING_NOT_ASKED, rating=rating)
+    return None
 
 
 def _status_rule(ctx: DialogueContext) -> Decision | None:

@@ -34,6 +34,7 @@ class DispatchSettings:
     base_delay_seconds: float = 1.0
     max_delay_seconds: float = 600.0
     idle_poll_seconds: float = 1.0
+    stop_grace_seconds: float = 10.0
 
 
 class OutboxDispatcher:
@@ -53,6 +54,7 @@ class OutboxDispatcher:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._in_flight: set[str] = set()
+        self._stopping = False
 
     def register(self, channel: Channel) -> None:
         """Add or replace the channel that sends replies of `channel.name`."""
@@ -65,15 +67,27 @@ class OutboxDispatcher:
     async def start(self) -> None:
         """Run the dispatch loop in the background."""
         if self._task is None:
+            self._stopping = False
             self._task = asyncio.create_task(self._loop(), name="outbox-dispatcher")
 
     async def stop(self) -> None:
-        """Stop the loop; replies not sent stay in the outbox for the next start."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Stop the loop after the current round; replies not sent stay in the outbox.
+
+        A round in progress is allowed to finish (so a reply the platform accepted is
+        marked sent and never sent again), but at most `stop_grace_seconds`: a send that
+        hangs does not hang shutdown; it is cancelled and its lease runs out.
+        """
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping = True
+        self._wakeup.set()
+        done, _ = await asyncio.wait({task}, timeout=self.settings.stop_grace_seconds)
+        if not done:
+            log.warning("outbox round did not finish in %.1f s; cancelling it", self.settings.stop_grace_seconds)
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     async def run_once(self) -> int:
         """Send every reply that is due now; returns how many were attempted."""
@@ -84,7 +98,7 @@ class OutboxDispatcher:
         return len(due)
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 attempted = await self.run_once()
             except asyncio.CancelledError:
@@ -92,7 +106,7 @@ class OutboxDispatcher:
             except Exception:  # a database hiccup must not kill the loop
                 log.exception("outbox dispatch round failed")
                 attempted = 0
-            if attempted >= self.settings.batch_size:
+            if attempted >= self.settings.batch_size or self._stopping:
                 continue
             self._wakeup.clear()
             with contextlib.suppress(TimeoutError):

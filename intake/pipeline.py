@@ -85,6 +85,7 @@ class IntakeResult:
     complaint: Complaint | None
     replies: tuple[OutboundMessage, ...]
     duplicate: bool = False
+    created: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The answer of `POST /api/v1/messages`."""
@@ -164,6 +165,7 @@ class IntakeService:
             Action.CANCEL: self._cancel,
             Action.UNREACHABLE: self._unreachable,
             Action.EDIT: self._edit,
+            Action.RATING_NOT_ASKED: self._rating_not_asked,
             Action.IGNORE: self._ignore,
         }
 
@@ -259,7 +261,7 @@ class IntakeService:
             await self._actions[decision.action](turn, decision)
             outbound = await self._record(turn, decision, hold)
             complaint = await tx.complaints.get(turn.complaint.number) if turn.complaint else None
-            result = IntakeResult(complaint, outbound)
+            result = IntakeResult(complaint, outbound, created=decision.action == Action.NEW_COMPLAINT)
             await tx.inbox.record_result(message.idempotency_key, _result_summary(result))
         return result, state_key, turn
 
@@ -461,10 +463,16 @@ class IntakeService:
         target = Status.REOPENED if rating <= 2 else Status.CLOSED
         check_transition(complaint.status, target)
         complaint.status, complaint.updated_at = target, turn.now
+        if target == Status.REOPENED:
+            complaint.reopen_count += 1
         await turn.tx.complaints.save(complaint)
-        turn.audit("complaint.rated", rating=rating, status=str(target))
+        turn.audit("complaint.rated", rating=rating, status=str(target), reopen_count=complaint.reopen_count)
         purpose = Purpose.RATING_LOW if target == Status.REOPENED else Purpose.RATING_THANKS
         turn.replies.append(self._render(turn, purpose, rating=rating))
+
+    async def _rating_not_asked(self, turn: _Turn, decision: Decision) -> None:
+        turn.audit("rating.not_asked", rating=decision.rating)
+        turn.replies.append(self._render(turn, Purpose.RATING_THANKS, rating=decision.rating))
 
     async def _provide_phone(self, turn: _Turn, decision: Decision) -> None:
         assert decision.phone is not None
@@ -515,8 +523,22 @@ class IntakeService:
 
     async def _edit(self, turn: _Turn, decision: Decision) -> None:
         original = turn.message.event or ""
-        if await turn.tx.complaints.update_message(turn.message.conversation, original, turn.message.text):
-            turn.audit("message.edited", external_id=original)
+        if not await turn.tx.complaints.update_message(turn.message.conversation, original, turn.message.text):
+            return
+        turn.audit("message.edited", external_id=original)
+        # When the edited message is the one that opened an open complaint, the record
+        # form's content follows the edit (the transcript keeps every message anyway).
+        for summary in turn.complaints:
+            if not summary.is_open:
+                continue
+            complaint = await turn.tx.complaints.get(summary.number)
+            opening = next((e for e in complaint.transcript if e.direction == "in"), None) if complaint else None
+            if complaint is not None and opening is not None and opening.external_id == original:
+                complaint.content, complaint.updated_at = turn.message.text, turn.now
+                await turn.tx.complaints.save(complaint)
+                turn.complaint = complaint
+                turn.audit("complaint.content_edited", external_id=original)
+                return
 
     async def _ignore(self, turn: _Turn, decision: Decision) -> None:
         return None
@@ -593,7 +615,7 @@ def _apply_entities(complaint: Complaint, classification: Classification | None)
 
 
 def _reopen_count(complaint: Complaint) -> int:
-    return 1 if complaint.status == Status.REOPENED else 0
+    return max(complaint.reopen_count, 1 if complaint.status == Status.REOPENED else 0)
 
 
 def _inbound_entry(message: InboundMessage) -> TranscriptEntry:
@@ -605,7 +627,7 @@ def _inbound_entry(message: InboundMessage) -> TranscriptEntry:
         kind=message.kind,
         media=message.media,
         author=message.sender.display_name,
-        external_id=message.external_id,
+        external_id=message.message_ref or message.external_id,
     )
 
 

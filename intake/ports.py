@@ -121,6 +121,10 @@ class Purpose(StrEnum):
     CANCELLED = "cancelled"
     NOTHING_TO_CANCEL = "nothing_to_cancel"
     AGENT_MESSAGE = "agent_message"
+    NOTICE_ASSIGNED = "notice_assigned"
+    NOTICE_ESCALATED = "notice_escalated"
+    NOTICE_SLA_WARNING = "notice_sla_warning"
+    NOTICE_REASSIGNED = "notice_reassigned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,6 +459,49 @@ class EventBus(Protocol):
 
     def subscribe(self, topic: str) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
         """Subscribe to `topic`; iterate the yielded iterator to receive messages."""
+        ...
+
+
+class NoticeKind(StrEnum):
+    """Why agents are told about a complaint."""
+
+    ASSIGNED = "assigned"
+    ESCALATED = "escalated"
+    SLA_WARNING = "sla_warning"
+    REASSIGNED = "reassigned"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A message to agents (not to the customer): new assignment, escalation, SLA warning.
+
+    `recipients` are agent ids; `names` their display names (same order); `text` is the
+    rendered script (plain text with simple markdown: **bold** and line breaks).
+    """
+
+    kind: NoticeKind
+    complaint_number: str
+    recipients: tuple[str, ...]
+    text: str
+    at: datetime
+    names: tuple[str, ...] = ()
+    team: str | None = None
+    priority: str | None = None
+    template: str | None = None
+    template_version: int | None = None
+
+
+class Notifier(Protocol):
+    """Tells agents about a notice (console live feed, WeCom group robot, Telegram agent chat).
+
+    `notify` raises `DeliveryError` when the notice could not be delivered; callers log it
+    and carry on (a notice is never worth losing a complaint for).
+    """
+
+    name: str
+
+    async def notify(self, notice: Notice) -> None:
+        """Deliver one notice."""
         ...
 
 

@@ -190,6 +190,10 @@ class InboundMessage:
     phone: str | None = None
     name: str | None = None
     locale: str | None = None
+    message_ref: str | None = None
+    """The platform's id of this message inside its conversation, when it differs from
+    `external_id` (Telegram: the message id, while `external_id` is the update id). The
+    transcript keeps it so that a later edit (`MessageKind.EDIT`, `event` = this ref) finds it."""
 
     @property
     def idempotency_key(self) -> str:
@@ -259,6 +263,7 @@ class SlaDeadlines:
     first_response_at: datetime | None = None
     first_feedback_at: datetime | None = None
     resolved_at: datetime | None = None
+    paused_at: datetime | None = None
 
     def to_json(self) -> dict[str, str | None]:
         """A JSON-ready dict with ISO times."""
@@ -337,6 +342,42 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class EscalationEntry:
+    """One step the SLA watcher took on a complaint after a missed deadline.
+
+    `deadline` is "first_response", "first_feedback" or "report"; `step` the index of the
+    rung of the escalation ladder; `action` remind, escalate_lead, escalate_management
+    or reassign; `target` who was told or who took the complaint over.
+    """
+
+    deadline: str
+    step: int
+    action: str
+    at: datetime
+    target: str | None = None
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "deadline": self.deadline,
+            "step": self.step,
+            "action": self.action,
+            "at": _iso(self.at),
+            "target": self.target,
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EscalationEntry:
+        """Inverse of `to_json`."""
+        at = datetime.fromisoformat(str(data["at"]))
+        return cls(
+            str(data["deadline"]), int(data["step"]), str(data["action"]), at, data.get("target"), data.get("note")
+        )
+
+
 # --------------------------------------------------------------------------- entities
 
 
@@ -355,6 +396,7 @@ class Customer:
     reachable: bool = True
     title: str | None = None
     created_at: datetime | None = None
+    first_service_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -410,6 +452,8 @@ class Complaint:
     sla: SlaDeadlines = field(default_factory=SlaDeadlines)
     routing_reasons: tuple[str, ...] = ()
     repeat_of: str | None = None
+    reopen_count: int = 0
+    escalations: list[EscalationEntry] = field(default_factory=list)
     occurred_at: str | None = None
     location: str | None = None
     order_ref: str | None = None
@@ -451,6 +495,8 @@ class Complaint:
             "sla": self.sla.to_json(),
             "routing_reasons": list(self.routing_reasons),
             "repeat_of": self.repeat_of,
+            "reopen_count": self.reopen_count,
+            "escalations": [e.to_json() for e in self.escalations],
             "occurred_at": self.occurred_at,
             "location": self.location,
             "order_ref": self.order_ref,

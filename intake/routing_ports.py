@@ -2,18 +2,20 @@
 
 Implementations: memory ones in `storage.memory_routing` (embedded default and tests),
 SQL ones in `storage.sql.routing`. The router, the scripts and the SLA watcher use
-only these Protocols.
+only these Protocols. Escalation steps already taken are kept on the complaint itself
+(`Complaint.escalations`), written in the same transaction as the complaint.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from intake.records import Complaint, QuickReply
+from intake.records import QuickReply
 
 
+@runtime_checkable
 class DutyRoster(Protocol):
     """Agents switched on or off duty by hand; without an entry the agent's shift decides."""
 
@@ -69,56 +71,32 @@ class ScriptRepository(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class SlaStep:
-    """An escalation step that was carried out for one deadline of a complaint."""
+class AgentRecord:
+    """An agent as stored: seeded from the routing rules' teams; `on_duty` None lets the shift decide."""
 
-    complaint_number: str
-    deadline: str
-    step: int
-    action: str
-    at: datetime
+    id: str
+    name: str
+    team: str
+    capacity: int
+    shift: str | None = None
+    is_lead: bool = False
+    active: bool = True
+    on_duty: bool | None = None
+    duty_changed_at: datetime | None = None
 
 
-class SlaLedger(Protocol):
-    """Which escalation steps were already done, so a restart does not repeat them."""
+class AgentRegistry(DutyRoster, Protocol):
+    """The stored agents (for the duty switch, the console and the CLI)."""
 
-    async def done(self, complaint_number: str) -> list[SlaStep]:
-        """Steps done for a complaint, oldest first."""
+    async def seed(self, agents: list[AgentRecord], at: datetime) -> None:
+        """Insert or update these agents (name, team, capacity, shift, lead), keeping their duty
+        switch; agents no longer listed are marked inactive."""
         ...
 
-    async def record(self, step: SlaStep) -> bool:
-        """Record a step; False when it was already recorded (another worker did it)."""
+    async def list_agents(self) -> list[AgentRecord]:
+        """Every stored agent, by team then id."""
         ...
 
-    async def forget(self, complaint_number: str) -> None:
-        """Drop the steps of a complaint (its deadlines were moved)."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class EscalationRung:
-    """One step of the escalation ladder as the SLA watcher sees it."""
-
-    delay_seconds: float
-    action: str
-    when_not_started: bool = False
-
-
-class EscalationPolicy(Protocol):
-    """The ladder, the people it escalates to, and a fresh owner when a complaint is reassigned."""
-
-    def ladder(self, complaint: Complaint, deadline: str) -> list[EscalationRung]:
-        """The steps after `deadline` ("first_response", "first_feedback", "report") is missed."""
-        ...
-
-    def lead_of(self, team: str | None) -> str | None:
-        """The lead of a team (None when unknown)."""
-        ...
-
-    def management(self) -> tuple[str, str | None]:
-        """(management team code, its lead)."""
-        ...
-
-    async def pick_agent(self, complaint: Complaint, exclude: tuple[str, ...], load: dict[str, int]) -> str | None:
-        """Another on-duty agent of the complaint's team with capacity, or None."""
+    async def get_agent(self, agent: str) -> AgentRecord | None:
+        """One agent by id."""
         ...

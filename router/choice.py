@@ -32,9 +32,10 @@ class AgentChooser:
         self._roster = roster
         self._last: dict[str, str] = {}
 
-    async def on_duty(self, team: Team, now: datetime) -> list[Agent]:
+    async def on_duty(self, team: Team, now: datetime, roster: DutyRoster | None = None) -> list[Agent]:
         """Members of `team` on duty at `now`: a manual setting wins, else the member's shift."""
-        overrides = await self._roster.overrides() if self._roster is not None else {}
+        roster = roster or self._roster
+        overrides = await roster.overrides() if roster is not None else {}
         return [agent for agent in team.members if self._is_on_duty(team, agent, now, overrides)]
 
     def _is_on_duty(self, team: Team, agent: Agent, now: datetime, overrides: dict[str, bool]) -> bool:
@@ -44,9 +45,20 @@ class AgentChooser:
             return True
         return team.shifts[agent.shift].covers(now, self._calendar)
 
-    async def choose(self, team: Team, load: dict[str, int], now: datetime, exclude: tuple[str, ...] = ()) -> Choice:
-        """The agent to own the next complaint of `team`, given `load` (open complaints per agent)."""
-        present = [agent for agent in await self.on_duty(team, now) if agent.id not in exclude]
+    async def choose(
+        self,
+        team: Team,
+        load: dict[str, int],
+        now: datetime,
+        exclude: tuple[str, ...] = (),
+        *,
+        roster: DutyRoster | None = None,
+    ) -> Choice:
+        """The agent to own the next complaint of `team`, given `load` (open complaints per agent).
+
+        `roster` (the caller's duty switches) replaces the one given at construction.
+        """
+        present = [agent for agent in await self.on_duty(team, now, roster) if agent.id not in exclude]
         free = [agent for agent in present if agent.capacity > 0 and load.get(agent.id, 0) < agent.capacity]
         if not free:
             return Choice(None, 0, len(present))

@@ -11,6 +11,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from intake.records import Category, ChannelName, Priority, Severity, Tier
+from intake.routing_ports import AgentRecord
 from router.calendar import BusinessCalendar
 from router.durations import Duration
 
@@ -175,6 +176,19 @@ class RoutingConfig:
     def team_names(self, locale: str = "zh") -> dict[str, str]:
         """Team code → display name."""
         return {code: (team.name_en if locale == "en" else team.name) for code, team in self.teams.items()}
+
+    def agent_records(self) -> list[AgentRecord]:
+        """Every member of every team, as stored in the agent registry (seed data)."""
+        return [
+            AgentRecord(agent.id, agent.name, team.code, agent.capacity, agent.shift, agent.id == team.lead)
+            for team in self.teams.values()
+            for agent in team.members
+        ]
+
+    def lead_of(self, team: str | None) -> str | None:
+        """The lead of a team (None when unknown)."""
+        found = self.teams.get(team or "")
+        return found.lead if found is not None else None
 
     def agent_names(self) -> dict[str, str]:
         """Agent id → display name."""

@@ -45,7 +45,7 @@ class RulesRouter:
         self.config = config
         self.sla = SlaBook(config.sla, config.calendar)
         self.chooser = AgentChooser(config.calendar, roster)
-        self._clock = clock or _SystemClock()
+        self.clock: Clock = clock or _SystemClock()
 
     async def route(self, request: RoutingRequest, agents: AgentDirectory) -> Assignment:
         """Route one complaint (see `intake.ports.Router`)."""
@@ -56,8 +56,8 @@ class RulesRouter:
             decision.reasons.append(f"{labels.label(labels.CATEGORY, request.category)} → {team.name}")
         policy = self.sla.policy(request.severity, request.tier)
         notify = self._notify(team, decision.notify_lead or policy.escalate_immediately)
-        choice = await self.chooser.choose(team, await agents.open_load(team.code), self._clock.now())
-        decision.reasons.append(self._agent_reason(team, choice))
+        choice = await self.pick(team.code, agents)
+        decision.reasons.append(self.agent_reason(team, choice))
         return Assignment(
             team=team.code,
             priority=decision.priority,
@@ -67,6 +67,17 @@ class RulesRouter:
             repeat_of=facts.repeat_of,
             notify=notify,
         )
+
+    async def pick(self, team_code: str, agents: AgentDirectory, exclude: tuple[str, ...] = ()) -> Choice:
+        """The agent of `team_code` to take the next complaint (see `AgentChooser.choose`).
+
+        When `agents` also keeps the manual duty switches (a `DutyRoster`, as the SQL
+        directory does) they are read there, in the caller's transaction.
+        """
+        team = self.config.teams[team_code]
+        roster = agents if isinstance(agents, DutyRoster) else None
+        load = await agents.open_load(team.code)
+        return await self.chooser.choose(team, load, self.clock.now(), exclude, roster=roster)
 
     def decide(self, request: RoutingRequest, facts: RepeatFacts) -> _Decision:
         """Apply the rules in order: team from the first match that names one, priorities and notices."""
@@ -98,7 +109,8 @@ class RulesRouter:
     def _notify(self, team: Team, notify_lead: bool) -> tuple[str, ...]:
         return (team.lead,) if notify_lead and team.lead else ()
 
-    def _agent_reason(self, team: Team, choice: Choice) -> str:
+    def agent_reason(self, team: Team, choice: Choice) -> str:
+        """The reason line for the agent choice ("马俊在岗且负载最低（1/8） → 指派马俊")."""
         if choice.agent is None:
             if choice.on_duty == 0:
                 return f"{team.name}暂无在岗客服 → 进入等待队列"

@@ -86,6 +86,12 @@ STATUS: dict[str, dict[str, str]] = {
     },
 }
 
+DEADLINE: dict[str, dict[str, str]] = {
+    "zh": {"first_response": "首次响应", "first_feedback": "首次反馈", "report": "跟进报告", "intake": "受理"},
+    "en": {"first_response": "first response", "first_feedback": "first feedback", "report": "follow-up report",
+           "intake": "intake"},
+}  # fmt: skip
+
 TIER: dict[str, dict[str, str]] = {
     "zh": {Tier.VIP: "VIP", Tier.REGULAR: "老客户", Tier.NEW: "新客户"},
     "en": {Tier.VIP: "VIP", Tier.REGULAR: "regular", Tier.NEW: "new"},

@@ -445,12 +445,13 @@ def _policy(data: object, generic: dict[str, Any], where: str, problems: _Proble
     tier = problems.enum(Tier, data["tier"], f"{where}.tier") if "tier" in data else None
     spans: dict[str, Duration | None] = {}
     for key in ("first_response", "first_feedback", "report"):
-        raw = data.get(key, generic.get(key))
-        if raw is None:
+        if key in data:
+            spans[key] = problems.duration(data[key], f"{where}.{key}")
+        elif key in generic:  # inherited: a mistake there is reported once, where it is written
+            spans[key] = _quiet_duration(generic[key])
+        else:
             problems.add(f"{where}.{key}", "missing (and no generic policy gives one)")
             spans[key] = None
-        else:
-            spans[key] = problems.duration(raw, f"{where}.{key}")
     immediate = data.get("escalate_immediately", False)
     if not isinstance(immediate, bool):
         problems.add(f"{where}.escalate_immediately", f"{immediate!r}: true or false")
@@ -458,6 +459,13 @@ def _policy(data: object, generic: dict[str, Any], where: str, problems: _Proble
     if first_response is None or first_feedback is None or report is None:
         return None
     return SlaPolicy(severity, tier, first_response, first_feedback, report, immediate is True)
+
+
+def _quiet_duration(value: object) -> Duration | None:
+    try:
+        return parse_duration(value, "")
+    except ConfigError:
+        return None
 
 
 def _escalation(value: object, problems: _Problems) -> tuple[EscalationStep, ...]:
@@ -475,6 +483,7 @@ def _escalation(value: object, problems: _Problems) -> tuple[EscalationStep, ...
         action = problems.enum(Action, data.get("action"), f"{where}.action")
         if after is not None and after.clock.value == "workdays":
             problems.add(f"{where}.after", "escalation steps are counted in minutes or hours, not working days")
+            continue
         if after is None or action is None:
             continue
         if steps and after.delta < steps[-1].after.delta:

@@ -30,7 +30,6 @@ from intake.ports import (
 )
 from intake.records import ConversationRef, TranscriptEntry
 from intake.system_clock import SystemClock
-from router import load_router, load_scripts
 from storage.crypto import FieldCipher, load_or_create_key
 from storage.memory import MemoryConversationState, MemoryDedupe, MemoryEventBus, MemoryTimers
 from storage.migrate import upgrade
@@ -38,6 +37,8 @@ from storage.redis_adapters import RedisConversationState, RedisDedupe, RedisEve
 from storage.redis_client import connect_redis
 from storage.sql.store import SqlStore
 from tousu.config import Settings
+from tousu.routing_wiring import Routing, build_routing
+from tousu.wechat_wiring import add_wechat_channels
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class Runtime:
     dispatcher: OutboxDispatcher
     clock: Clock
     channels: dict[str, Channel] = field(default_factory=dict)
+    routing: Routing | None = None
 
     async def history(self, conversation: ConversationRef) -> list[TranscriptEntry]:
         """The stored messages of a conversation, oldest first."""
@@ -84,6 +86,8 @@ class Runtime:
     async def close(self) -> None:
         """Stop the dispatcher and the channels, release connections."""
         await self.dispatcher.stop()
+        if self.routing is not None:
+            await self.routing.stop()
         for channel in self.channels.values():
             await channel.stop()
         await self.store.close()
@@ -117,8 +121,8 @@ async def build_runtime(settings: Settings, *, clock: Clock | None = None, migra
     store = SqlStore(url, cipher)
     coordination = await build_coordination(settings)
     classifier = load_classifier(settings.classifier_model, settings.lexicon_path)
-    router = load_router(settings.routing_rules)
-    scripts = load_scripts(rules_path=settings.routing_rules)
+    routing = await build_routing(settings, store, coordination.timers, coordination.bus, clock)
+    router, scripts = routing.router, routing.scripts
     intake = IntakeService(
         store=store,
         classifier=classifier,
@@ -135,9 +139,29 @@ async def build_runtime(settings: Settings, *, clock: Clock | None = None, migra
     )
     dispatcher = OutboxDispatcher(store, {}, clock)
     runtime = Runtime(settings, store, cipher, coordination, classifier, router, scripts, intake, dispatcher, clock)
+    runtime.routing = routing
     intake.add_commit_hook(_commit_hook(runtime))
+    intake.add_commit_hook(routing.after_intake)
     runtime.add_channel(WebChatChannel(intake, runtime.history, coordination.bus, locale=settings.locale))
+    add_telegram(runtime)
+    add_wechat_channels(runtime)
     return runtime
+
+
+def add_telegram(runtime: Runtime) -> None:
+    """Register the Telegram channel when `telegram_token` is set (else it stays off: 404)."""
+    settings = runtime.settings
+    if settings.telegram_token:
+        from bots.telegram import TelegramChannel
+
+        channel = TelegramChannel(
+            runtime.intake,
+            token=settings.telegram_token,
+            secret=settings.telegram_webhook_secret,
+            base_url=settings.telegram_api_base,
+            max_body_bytes=settings.max_body_bytes,
+        )
+        runtime.add_channel(channel)
 
 
 def _commit_hook(runtime: Runtime) -> Any:

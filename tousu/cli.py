@@ -22,9 +22,11 @@ from aiohttp import web
 
 from intake.errors import TousuError
 from intake.messages import text
+from tousu import cli_classifier, cli_duty, cli_telegram, cli_templates, cli_users
 from tousu.auth import ROLES, check_role, new_token, token_digest
 from tousu.bootstrap import build_runtime
 from tousu.config import Settings, load_settings
+from tousu.corrections import stored_corrections
 
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
@@ -58,12 +60,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="send sample complaints through the real pipeline")
     demo.set_defaults(run=_demo)
+    cli_duty.register(commands)
+    cli_templates.register(commands)
+    cli_telegram.register(commands)
+    cli_users.register(commands)
+    cli_classifier.register(commands, stored_corrections, include_classify=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser().parse_args(argv)
+    if getattr(args, "handler", None) is not None:
+        return int(args.handler(args))
     try:
         settings = load_settings()
         logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")

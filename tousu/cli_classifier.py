@@ -33,8 +33,18 @@ LEXICON_ENV = "TOUSU_CLASSIFIER_LEXICON"
 BATCH = 512
 
 
-def register(subparsers: Any, corrections: CorrectionSource | None = None) -> None:
-    """Add `classify` and `classifier ...` to an argparse sub-parser collection."""
+def register(subparsers: Any, corrections: CorrectionSource | None = None, *, include_classify: bool = True) -> None:
+    """Add `classify` and `classifier ...` to an argparse sub-parser collection.
+
+    `tousu/cli.py` passes `tousu.corrections.stored_corrections`, so `export-corrections`
+    reads the configured database unless `--from FILE` is given.
+    """
+    if include_classify:
+        _register_classify(subparsers)
+    _register_group(subparsers, corrections)
+
+
+def _register_classify(subparsers: Any) -> None:
     classify = subparsers.add_parser(
         "classify", help="classify JSON lines {'text': ...} from stdin, one JSON line out per line in"
     )
@@ -44,6 +54,8 @@ def register(subparsers: Any, corrections: CorrectionSource | None = None) -> No
     classify.add_argument("--batch", type=int, default=BATCH, help=f"texts per model batch (default {BATCH})")
     classify.set_defaults(handler=run_classify)
 
+
+def _register_group(subparsers: Any, corrections: CorrectionSource | None) -> None:
     group = subparsers.add_parser("classifier", help="train, evaluate and feed the classifier")
     commands = group.add_subparsers(dest="classifier_command", required=True)
 

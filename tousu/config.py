@@ -40,6 +40,22 @@ class Settings:
     scripts_path: Path | None = None
     public_url: str | None = None
     log_level: str = "INFO"
+    telegram_token: str | None = field(default=None, repr=False)
+    telegram_webhook_secret: str | None = field(default=None, repr=False)
+    telegram_api_base: str = "https://api.telegram.org/bot"
+    # WeChat Official Account and WeCom app (bots/wechat.py): a channel without its token is off
+    wechat_token: str | None = field(default=None, repr=False)
+    wechat_aes_key: str | None = field(default=None, repr=False)
+    wechat_app_id: str | None = None
+    wechat_app_secret: str | None = field(default=None, repr=False)
+    wechat_api_base: str | None = None
+    wecom_token: str | None = field(default=None, repr=False)
+    wecom_aes_key: str | None = field(default=None, repr=False)
+    wecom_corp_id: str | None = None
+    wecom_agent_id: str | None = None
+    wecom_secret: str | None = field(default=None, repr=False)
+    wecom_api_base: str | None = None
+    wechat_reply_budget_ms: int = 4000
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -55,6 +71,7 @@ class Settings:
 
 _PATH_FIELDS = {"data_dir", "classifier_model", "lexicon_path", "routing_rules", "scripts_path"}
 _INT_FIELDS = {"port", "max_body_bytes", "followup_window_minutes"}
+_INT_FIELDS |= {"wechat_reply_budget_ms"}
 
 
 def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -18,6 +18,7 @@ from intake.errors import ConfigError, Forbidden, InvalidInput, InvalidTransitio
 from tousu.api import ComplaintsApi
 from tousu.auth import PRINCIPAL, Principal, token_digest
 from tousu.bootstrap import Runtime
+from tousu.console import console_app
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,10 @@ def create_app(runtime: Runtime, *, start_background: bool = True) -> web.Applic
     app.router.add_get("/", home)
     app.add_routes(ApiIntake(runtime.intake, runtime.settings.max_body_bytes).routes())
     app.add_routes(ComplaintsApi(runtime.store, runtime.intake, runtime.settings.max_body_bytes).routes())
-    webchat = runtime.channels.get("webchat")
-    if webchat is not None and hasattr(webchat, "routes"):
-        app.add_routes(webchat.routes())
+    for channel in runtime.channels.values():  # web chat, Telegram, WeChat, WeCom: only the configured ones
+        if hasattr(channel, "routes"):
+            app.add_routes(channel.routes())
+    app.add_subapp("/console", console_app(runtime))
     if start_background:
         app.on_startup.append(_start_background)
     app.on_cleanup.append(_close_runtime)
@@ -148,6 +150,8 @@ async def home(request: web.Request) -> web.Response:
 async def _start_background(app: web.Application) -> None:
     runtime = app[RUNTIME]
     await runtime.dispatcher.start()
+    if runtime.routing is not None:
+        await runtime.routing.start()
     for channel in runtime.channels.values():
         await channel.start(runtime.intake.receive)
 

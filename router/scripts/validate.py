@@ -54,6 +54,12 @@ def sample_variables(now: datetime | None = None) -> dict[str, Any]:
         "resolution": "经核实，保洁阿姨在擦拭时碰倒了花瓶，我们已安排上门评估，"
         "按购买凭证全额赔偿，并对该阿姨进行再培训。" * 2,
         "compensation": "按购买凭证赔偿花瓶费用，并赠送一次 2 小时日常保洁服务",
+        "priority": "high",
+        "reasons": ["VIP → 资深客服", "财物损坏 → 立即通知组长"],
+        "deadline": "first_response",
+        "due": (now + timedelta(minutes=30)).isoformat(),
+        "recipient": "sun.li",
+        "previous_agent": "he.xue",
         "text": "您好，我是负责您投诉的客服，刚刚和阿姨确认过情况，明天上午十点前给您回电话，请保持电话畅通。" * 2,
     }
 

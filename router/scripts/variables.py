@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from intake.ports import ScriptContext
+from intake.records import Complaint, Customer
 from router import labels
 
 INPUTS = frozenset(
@@ -22,14 +23,16 @@ INPUTS = frozenset(
         "number", "category", "category_label", "severity", "customer_name", "customer_title",
         "sla_first_response_due", "sla_first_feedback_due", "sla_report_due", "received_at", "now",
         "team", "agent", "status", "status_label", "complaints", "rating", "resolution",
-        "compensation", "text", "channel", "priority",
+        "compensation", "text", "channel", "priority", "reasons", "deadline", "due", "previous_agent",
+        "recipient",
     }
 )  # fmt: skip
 DERIVED = frozenset(
     {
         "salutation", "category_words", "severity_label", "response_promise", "feedback_promise",
         "report_promise", "response_when", "feedback_when", "report_when", "team_name", "agent_name",
-        "complaint_count", "rating_words", "company",
+        "complaint_count", "rating_words", "company", "priority_label", "deadline_label", "due_text",
+        "recipient_name", "previous_agent_name",
     }
 )  # fmt: skip
 KNOWN = INPUTS | DERIVED
@@ -119,6 +122,11 @@ def build_variables(context: ScriptContext, directory: Directory) -> dict[str, A
         "agent_name": directory.agents.get(str(given.get("agent")), str(given.get("agent") or "")) or neutral["agent"],
         "company": directory.company.get(locale) or neutral["company"],
         "rating_words": _RATING_WORDS[locale].get(_int(given.get("rating")) or 0, ""),
+        "priority_label": labels.label(labels.PRIORITY, given["priority"], locale) if "priority" in given else "",
+        "deadline_label": labels.label(labels.DEADLINE, given["deadline"], locale) if "deadline" in given else "",
+        "due_text": _due_text(given.get("due"), directory.tz),
+        "recipient_name": _agent_name(given.get("recipient"), directory),
+        "previous_agent_name": _agent_name(given.get("previous_agent"), directory),
     }
     for name in ("response", "feedback", "report"):
         derived[f"{name}_when"] = _when(derived[f"{name}_promise"], locale)
@@ -193,6 +201,15 @@ def _absolute(moment: datetime, reference: datetime, tz: ZoneInfo, locale: str) 
     return f"{day} {clock} 前"
 
 
+def _due_text(value: object, tz: ZoneInfo) -> str:
+    moment = _time(value)
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment is not None else ""
+
+
+def _agent_name(agent: object, directory: Directory) -> str:
+    return directory.agents.get(str(agent), str(agent)) if agent else ""
+
+
 def _team_name(code: object, directory: Directory, locale: str) -> str:
     if not code:
         return ""
@@ -235,3 +252,32 @@ def _int(value: object) -> int | None:
         return int(str(value).removeprefix("rate:"))
     except ValueError:
         return None
+
+
+def complaint_variables(complaint: Complaint, customer: Customer | None = None) -> dict[str, Any]:
+    """The variables of a stored complaint, as the pipeline passes them (for previews and notices)."""
+    variables: dict[str, Any] = {
+        "number": complaint.number,
+        "category": str(complaint.category),
+        "severity": str(complaint.severity),
+        "priority": str(complaint.priority),
+        "status": str(complaint.status),
+        "team": complaint.team,
+        "agent": complaint.assignee,
+        "channel": str(complaint.channel),
+        "received_at": complaint.received_at.isoformat(),
+        "sla_first_response_due": _iso(complaint.sla.first_response_due),
+        "sla_first_feedback_due": _iso(complaint.sla.first_feedback_due),
+        "sla_report_due": _iso(complaint.sla.report_due),
+        "reasons": list(complaint.routing_reasons),
+        "resolution": complaint.resolution,
+        "compensation": complaint.compensation,
+        "rating": complaint.satisfaction,
+    }
+    if customer is not None:
+        variables |= {"customer_name": customer.name, "customer_title": customer.title}
+    return variables
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,12 +1,21 @@
-"""`AgentDirectory` on SQL: the open load of each assignee of a team."""
+"""`AgentDirectory` on SQL: the open load of each assignee of a team, and the duty switches.
+
+Inside a pipeline transaction the router reads the manual on/off-duty switches through
+this object (it is a `DutyRoster` too), on the transaction's own connection.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from intake.errors import NotFound
 from intake.records import OPEN_STATUSES
+from storage.sql.routing import duty_overrides
 from storage.sql.schema import complaints
+from storage.sql.schema_routing import agents
 
 
 class SqlAgentDirectory:
@@ -26,3 +35,18 @@ class SqlAgentDirectory:
             .group_by(complaints.c.assignee)
         )
         return {assignee: int(count) for assignee, count in await self._conn.execute(query)}
+
+    async def overrides(self) -> dict[str, bool]:
+        """agent id → manual duty switch (see `intake.routing_ports.DutyRoster`)."""
+        return await duty_overrides(self._conn)
+
+    async def set_on_duty(self, agent: str, on_duty: bool | None, at: datetime) -> None:
+        """Switch an agent on or off duty in this transaction; `NotFound` for an unknown agent."""
+        statement = (
+            update(agents)
+            .where(agents.c.id == agent)
+            .values(on_duty=on_duty, duty_changed_at=at)
+            .returning(agents.c.id)
+        )
+        if (await self._conn.execute(statement)).first() is None:
+            raise NotFound(f"no agent {agent!r}", agent=agent)

@@ -122,6 +122,7 @@ class SqlCustomerDirectory:
             "order_count": customer.order_count,
             "satisfaction": customer.satisfaction,
             "reachable": customer.reachable,
+            "first_service_at": customer.first_service_at,
         }
 
     async def _load(self, row: Any) -> Customer:
@@ -151,4 +152,5 @@ class SqlCustomerDirectory:
             reachable=bool(row["reachable"]),
             title=row["title"],
             created_at=row["created_at"],
+            first_service_at=row["first_service_at"],
         )

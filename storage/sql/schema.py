@@ -41,6 +41,7 @@ customers = Table(
     Column("satisfaction", Float),
     Column("reachable", Boolean, nullable=False, default=True),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("first_service_at", UtcDateTime),  # 0004_reports: the customer's first service, for tenure
 )
 
 identities = Table(
@@ -59,7 +60,7 @@ complaints = Table(
     Column("id", ID, primary_key=True),
     Column("number", SHORT, nullable=False, unique=True),
     Column("customer_id", ID, ForeignKey("customers.id"), nullable=False, index=True),
-    Column("channel", SHORT, nullable=False),
+    Column("channel", SHORT, nullable=False, index=True),
     Column("conversation", JSON, nullable=False),
     Column("received_at", UtcDateTime, nullable=False, index=True),
     Column("content_enc", Text, nullable=False),
@@ -79,12 +80,15 @@ complaints = Table(
     Column("first_response_at", UtcDateTime),
     Column("first_feedback_at", UtcDateTime),
     Column("resolved_at", UtcDateTime),
+    Column("sla_paused_at", UtcDateTime),
     Column("routing_reasons", JSON, nullable=False),
     Column("repeat_of", SHORT),
+    Column("reopen_count", Integer, nullable=False, default=0, server_default="0"),
+    Column("escalations", JSON),
     Column("occurred_at", String(64)),
     Column("location_enc", Text),
     Column("order_ref", String(64)),
-    Column("worker_ref", String(64)),
+    Column("worker_ref", String(64), index=True),
     Column("resolution_enc", Text),
     Column("compensation_enc", Text),
     Column("feedback_enc", Text),

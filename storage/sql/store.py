@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from intake.ports import Clock
+from intake.system_clock import SystemClock
 from storage.crypto import FieldCipher
 from storage.sql.agents import SqlAgentDirectory
 from storage.sql.audit import SqlAuditLog
@@ -20,13 +21,6 @@ from storage.sql.engine import create_engine
 from storage.sql.inbox import SqlInbox
 from storage.sql.outbox import SqlOutbox
 from storage.sql.tokens import SqlApiTokens
-
-
-class SystemClock:
-    """The wall clock, in aware UTC."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 class SqlTransaction:
@@ -54,12 +48,20 @@ class SqlStore:
         self.engine: AsyncEngine = create_engine(url, **engine_options)
         self.cipher = cipher
         self.clock: Clock = clock or SystemClock()
+        # SQLite has one writer at a time. Its busy handler polls with growing sleeps, so
+        # under load a waiting transaction can starve for seconds; queueing this process's
+        # writers on a FIFO lock first keeps latency flat (other processes still use the
+        # busy timeout).
+        self._writer_lock = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlTransaction]:
         """Commit when the block ends normally, roll back when it raises."""
-        async with self.engine.begin() as connection:
+        async with self._writer_turn(), self.engine.begin() as connection:
             yield SqlTransaction(connection, self.cipher, self.clock)
+
+    def _writer_turn(self) -> AbstractAsyncContextManager[Any]:
+        return self._writer_lock if self._writer_lock is not None else nullcontext()
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -61,6 +61,7 @@ def test_first_revision_id() -> None:
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     assert script.get_revision("0001_initial") is not None
     assert [r.revision for r in script.walk_revisions()][-1] == "0001_initial"
+    assert script.get_revision("0002_routing").down_revision == "0001_initial"
 
 
 def test_two_processes_upgrade_at_once(database_url: str) -> None:

@@ -134,3 +134,69 @@ async def test_unsent_replies_are_picked_up_by_a_new_dispatcher_after_a_restart(
         await asyncio.sleep(0.02)
     await restarted.stop()
     assert channel.sent == [message.id]
+
+
+class HeldPlatform(PlatformStandIn):
+    """A platform whose send waits until the test releases it (or forever)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def send(self, message: OutboundMessage) -> None:
+        self.entered.set()
+        await self.release.wait()
+        self.sent.append(message.id)
+
+
+async def test_stop_lets_the_current_round_finish_so_a_sent_reply_is_not_sent_again(store: SqlStore) -> None:
+    clock, channel = Clock(), HeldPlatform()
+    message = outbound()
+    await queue(store, message)
+    dispatcher = OutboxDispatcher(store, {ChannelName.TELEGRAM: channel}, clock)
+    await dispatcher.start()
+    dispatcher.wake()
+    await asyncio.wait_for(channel.entered.wait(), 30)
+    stopping = asyncio.create_task(dispatcher.stop())
+    await asyncio.sleep(0.05)
+    assert not stopping.done()  # waits for the send in flight …
+    channel.release.set()
+    await asyncio.wait_for(stopping, 30)  # … and then returns
+    assert channel.sent == [message.id]
+    async with store.transaction() as tx:
+        assert await tx.outbox.pending_count() == 0  # marked sent: a restart will not send it again
+
+
+async def test_stop_does_not_hang_on_a_send_that_never_returns(store: SqlStore) -> None:
+    clock, channel = Clock(), HeldPlatform()
+    message = outbound()
+    await queue(store, message)
+    dispatcher = OutboxDispatcher(
+        store, {ChannelName.TELEGRAM: channel}, clock, DispatchSettings(stop_grace_seconds=0.2)
+    )
+    await dispatcher.start()
+    dispatcher.wake()
+    await asyncio.wait_for(channel.entered.wait(), 30)
+    await asyncio.wait_for(dispatcher.stop(), 30)
+    assert channel.sent == []
+    async with store.transaction() as tx:
+        assert await tx.outbox.pending_count() == 1  # still in the outbox for the next start
+
+
+async def test_stop_of_an_idle_dispatcher_returns_and_it_can_start_again(store: SqlStore) -> None:
+    clock, channel = Clock(), PlatformStandIn()
+    dispatcher = OutboxDispatcher(store, {ChannelName.TELEGRAM: channel}, clock, DispatchSettings(idle_poll_seconds=60))
+    await dispatcher.start()
+    await asyncio.wait_for(dispatcher.stop(), 30)
+    await dispatcher.stop()  # twice is harmless
+    message = outbound()
+    await queue(store, message)
+    await dispatcher.start()
+    dispatcher.wake()
+    for _ in range(200):
+        if channel.sent:
+            break
+        await asyncio.sleep(0.02)
+    await dispatcher.stop()
+    assert channel.sent == [message.id]

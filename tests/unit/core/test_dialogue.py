@@ -150,3 +150,12 @@ def test_find_number_and_rating() -> None:
     assert find_number("单号TS-20261123-000007") == "TS-20261123-000007"
     assert find_number("TS-2026-1") is None
     assert [find_rating(t) for t in ("5", " 3分 ", "rate:2", "10", "五")] == [5, 3, 2, None, None]
+
+
+def test_a_stray_rating_with_nothing_asked_never_opens_or_extends_a_complaint() -> None:
+    for stray in (message("rate:3", MessageKind.CALLBACK), message("rate:3"), message("4", MessageKind.CALLBACK)):
+        assert decide(ctx(stray)).action == Action.RATING_NOT_ASKED
+        assert decide(ctx(stray, complaint())).action == Action.RATING_NOT_ASKED  # open, recent: not appended
+        rated = complaint(Status.CLOSED, rating_requested_at=NOW, satisfaction=4)
+        assert decide(ctx(stray, rated)).action == Action.RATING_NOT_ASKED  # the button pressed twice
+    assert decide(ctx(message("4"))).action != Action.RATING_NOT_ASKED  # a bare digit typed is left alone

@@ -1,0 +1,236 @@
+"""Ports of the agent console: accounts, sessions and the work log of tickets.
+
+The work log holds what agents add to a complaint beyond the record form: internal
+notes (marked fact or opinion), follow-up steps, classification corrections (kept as
+training data) and merges of duplicates. `ConsoleTransaction` is a `Transaction` with
+these repositories on the same unit of work, so a change and its audit event commit
+together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from intake.permissions import ConsoleUser
+from intake.ports import Transaction
+from intake.records import Category, ChannelName, Complaint, NoteKind, Severity, Status
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUser:
+    """An account with what only the login needs."""
+
+    user: ConsoleUser
+    password_hash: str
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A logged-in browser: the cookie holds a secret whose hash is `id`."""
+
+    id: str
+    user_id: int
+    csrf: str
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """An internal note on a complaint; never shown to the customer."""
+
+    id: int
+    complaint_number: str
+    kind: NoteKind
+    text: str
+    author: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A step to be done on a complaint, by whom and by when."""
+
+    id: int
+    complaint_number: str
+    text: str
+    owner: str
+    due_at: datetime | None
+    created_at: datetime
+    done_at: datetime | None = None
+    done_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """An agent's correction of the classifier, with the text it applies to."""
+
+    complaint_number: str
+    text: str
+    original_category: Category
+    original_severity: Severity
+    category: Category
+    severity: Severity
+    actor: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class QueueQuery:
+    """Which tickets a queue shows; None means any. Scope is applied by the caller's role."""
+
+    status: tuple[Status, ...] | None = None
+    category: Category | None = None
+    severity: Severity | None = None
+    channel: ChannelName | None = None
+    teams: tuple[str, ...] | None = None
+    assignee: str | None = None
+    limit: int = 500
+
+
+class UserDirectory(Protocol):
+    """Console accounts (argon2 hashes only)."""
+
+    async def add(self, username: str, role: str, password_hash: str, at: datetime, team: str | None = None) -> int:
+        """Create an account; `InvalidInput` when the name is taken."""
+        ...
+
+    async def by_name(self, username: str) -> StoredUser | None:
+        """An account by login name."""
+        ...
+
+    async def by_id(self, user_id: int) -> StoredUser | None:
+        """An account by id."""
+        ...
+
+    async def list(self) -> list[ConsoleUser]:
+        """Every account, by name."""
+        ...
+
+    async def record_login(self, user_id: int, *, failed: int, locked_until: datetime | None) -> None:
+        """Store the failure count and the lock after a login attempt."""
+        ...
+
+    async def update(
+        self,
+        user_id: int,
+        *,
+        role: str | None = None,
+        team: str | None = None,
+        disabled: bool | None = None,
+        password_hash: str | None = None,
+    ) -> None:
+        """Change an account."""
+        ...
+
+
+class SessionStore(Protocol):
+    """Server-side sessions; the browser holds only a random secret."""
+
+    async def add(self, session: Session) -> None:
+        """Store a new session."""
+        ...
+
+    async def get(self, session_id: str, now: datetime) -> Session | None:
+        """A live session, or None when unknown or expired."""
+        ...
+
+    async def delete(self, session_id: str) -> None:
+        """End a session."""
+        ...
+
+    async def delete_for_user(self, user_id: int) -> None:
+        """End every session of a user (disabled, password changed)."""
+        ...
+
+
+class Worklog(Protocol):
+    """Notes, follow-ups, corrections and merges of complaints."""
+
+    async def add_note(self, number: str, kind: NoteKind, text: str, author: str, at: datetime) -> int:
+        """Add a note."""
+        ...
+
+    async def notes(self, number: str) -> list[Note]:
+        """The notes of a complaint, oldest first."""
+        ...
+
+    async def add_followup(self, number: str, text: str, owner: str, due_at: datetime | None, at: datetime) -> int:
+        """Add a follow-up step."""
+        ...
+
+    async def complete_followup(self, number: str, step_id: int, by: str, at: datetime) -> bool:
+        """Mark a step done; False when the complaint has no such open step."""
+        ...
+
+    async def followups(self, number: str) -> list[FollowUp]:
+        """The follow-up steps of a complaint, oldest first."""
+        ...
+
+    async def add_correction(self, correction: Correction) -> None:
+        """Keep a classification correction as training data."""
+        ...
+
+    async def corrections(self) -> list[Correction]:
+        """Every correction, oldest first."""
+        ...
+
+    async def add_merge(self, source: str, target: str, actor: str, at: datetime) -> None:
+        """Record that `source` was merged into `target`."""
+        ...
+
+    async def merged_into(self, target: str) -> list[str]:
+        """Numbers merged into `target`."""
+        ...
+
+    async def queue(self, query: QueueQuery) -> list[Complaint]:
+        """Complaints for a queue (teams OR assignee when both are given), without transcripts."""
+        ...
+
+
+class ConsoleTransaction(Transaction, Protocol):
+    """A `Transaction` with the console's repositories."""
+
+    @property
+    def users(self) -> UserDirectory:
+        """Console accounts."""
+        ...
+
+    @property
+    def sessions(self) -> SessionStore:
+        """Server-side sessions."""
+        ...
+
+    @property
+    def worklog(self) -> Worklog:
+        """The work log of complaints."""
+        ...
+
+
+class ConsoleStore(Protocol):
+    """Opens console units of work (commit on success, roll back on error)."""
+
+    def transaction(self) -> AbstractAsyncContextManager[ConsoleTransaction]:
+        """Open a unit of work."""
+        ...
+
+
+__all__: Sequence[str] = [
+    "ConsoleStore",
+    "ConsoleTransaction",
+    "Correction",
+    "FollowUp",
+    "Note",
+    "QueueQuery",
+    "Session",
+    "SessionStore",
+    "StoredUser",
+    "UserDirectory",
+    "Worklog",
+]

@@ -1,0 +1,294 @@
+"""The console's repositories on SQL, sharing the connection of a `SqlTransaction`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from intake.console_ports import Correction, FollowUp, Note, QueueQuery, Session, StoredUser
+from intake.errors import InvalidInput
+from intake.permissions import ConsoleUser
+from intake.ports import Clock
+from intake.records import Category, Complaint, NoteKind, Severity
+from storage.crypto import FieldCipher
+from storage.sql.complaint_rows import complaint_from_row
+from storage.sql.schema import complaints
+from storage.sql.schema_console import (
+    classification_corrections,
+    complaint_followups,
+    complaint_merges,
+    complaint_notes,
+    console_sessions,
+    console_users,
+)
+from storage.sql.store import SqlStore, SqlTransaction
+
+
+class SqlUserDirectory:
+    """Console accounts."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
+
+    async def add(self, username: str, role: str, password_hash: str, at: datetime, team: str | None = None) -> int:
+        statement = console_users.insert().values(
+            username=username,
+            role=role,
+            team=team,
+            password_hash=password_hash,
+            created_at=at,
+            failed_logins=0,
+            disabled=False,
+        )
+        try:
+            async with self._conn.begin_nested():
+                result = await self._conn.execute(statement.returning(console_users.c.id))
+        except IntegrityError as error:
+            raise InvalidInput(f"user {username} already exists", field="username") from error
+        return int(result.scalar_one())
+
+    async def by_name(self, username: str) -> StoredUser | None:
+        row = (await self._conn.execute(select(console_users).where(console_users.c.username == username))).first()
+        return None if row is None else _stored(row._mapping)
+
+    async def by_id(self, user_id: int) -> StoredUser | None:
+        row = (await self._conn.execute(select(console_users).where(console_users.c.id == user_id))).first()
+        return None if row is None else _stored(row._mapping)
+
+    async def list(self) -> list[ConsoleUser]:
+        rows = await self._conn.execute(select(console_users).order_by(console_users.c.username))
+        return [_stored(row._mapping).user for row in rows]
+
+    async def record_login(self, user_id: int, *, failed: int, locked_until: datetime | None) -> None:
+        await self._conn.execute(
+            update(console_users)
+            .where(console_users.c.id == user_id)
+            .values(failed_logins=failed, locked_until=locked_until)
+        )
+
+    async def update(
+        self,
+        user_id: int,
+        *,
+        role: str | None = None,
+        team: str | None = None,
+        disabled: bool | None = None,
+        password_hash: str | None = None,
+    ) -> None:
+        values: dict[str, Any] = {}
+        if role is not None:
+            values["role"] = role
+        if team is not None:
+            values["team"] = team or None
+        if disabled is not None:
+            values["disabled"] = disabled
+        if password_hash is not None:
+            values["password_hash"] = password_hash
+        if values:
+            await self._conn.execute(update(console_users).where(console_users.c.id == user_id).values(**values))
+
+
+def _stored(row: Any) -> StoredUser:
+    user = ConsoleUser(
+        id=row["id"],
+        username=row["username"],
+        role=row["role"],
+        team=row["team"],
+        display_name=row["display_name"],
+        disabled=bool(row["disabled"]),
+    )
+    return StoredUser(user, row["password_hash"], row["failed_logins"] or 0, row["locked_until"])
+
+
+class SqlSessionStore:
+    """Sessions by the hash of their cookie secret."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
+
+    async def add(self, session: Session) -> None:
+        await self._conn.execute(
+            console_sessions.insert().values(
+                id=session.id,
+                user_id=session.user_id,
+                csrf=session.csrf,
+                created_at=session.created_at,
+                expires_at=session.expires_at,
+            )
+        )
+
+    async def get(self, session_id: str, now: datetime) -> Session | None:
+        query = select(console_sessions).where(console_sessions.c.id == session_id, console_sessions.c.expires_at > now)
+        row = (await self._conn.execute(query)).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return Session(m["id"], m["user_id"], m["csrf"], m["created_at"], m["expires_at"])
+
+    async def delete(self, session_id: str) -> None:
+        await self._conn.execute(delete(console_sessions).where(console_sessions.c.id == session_id))
+
+    async def delete_for_user(self, user_id: int) -> None:
+        await self._conn.execute(delete(console_sessions).where(console_sessions.c.user_id == user_id))
+
+
+class SqlWorklog:
+    """Notes, follow-ups, corrections, merges and the queue query."""
+
+    def __init__(self, connection: AsyncConnection, cipher: FieldCipher) -> None:
+        self._conn = connection
+        self._cipher = cipher
+
+    async def add_note(self, number: str, kind: NoteKind, text: str, author: str, at: datetime) -> int:
+        statement = complaint_notes.insert().values(
+            complaint_number=number, kind=str(kind), text_enc=self._cipher.encrypt(text), author=author, at=at
+        )
+        return int((await self._conn.execute(statement.returning(complaint_notes.c.id))).scalar_one())
+
+    async def notes(self, number: str) -> list[Note]:
+        query = (
+            select(complaint_notes)
+            .where(complaint_notes.c.complaint_number == number)
+            .order_by(complaint_notes.c.at, complaint_notes.c.id)
+        )
+        return [
+            Note(r.id, r.complaint_number, NoteKind(r.kind), self._cipher.decrypt(r.text_enc), r.author, r.at)
+            for r in await self._conn.execute(query)
+        ]
+
+    async def add_followup(self, number: str, text: str, owner: str, due_at: datetime | None, at: datetime) -> int:
+        statement = complaint_followups.insert().values(
+            complaint_number=number, text_enc=self._cipher.encrypt(text), owner=owner, due_at=due_at, created_at=at
+        )
+        return int((await self._conn.execute(statement.returning(complaint_followups.c.id))).scalar_one())
+
+    async def complete_followup(self, number: str, step_id: int, by: str, at: datetime) -> bool:
+        statement = (
+            update(complaint_followups)
+            .where(
+                complaint_followups.c.id == step_id,
+                complaint_followups.c.complaint_number == number,
+                complaint_followups.c.done_at.is_(None),
+            )
+            .values(done_at=at, done_by=by)
+            .returning(complaint_followups.c.id)
+        )
+        return len((await self._conn.execute(statement)).all()) > 0
+
+    async def followups(self, number: str) -> list[FollowUp]:
+        query = (
+            select(complaint_followups)
+            .where(complaint_followups.c.complaint_number == number)
+            .order_by(complaint_followups.c.created_at, complaint_followups.c.id)
+        )
+        return [
+            FollowUp(
+                r.id,
+                r.complaint_number,
+                self._cipher.decrypt(r.text_enc),
+                r.owner,
+                r.due_at,
+                r.created_at,
+                r.done_at,
+                r.done_by,
+            )
+            for r in await self._conn.execute(query)
+        ]
+
+    async def add_correction(self, correction: Correction) -> None:
+        await self._conn.execute(
+            classification_corrections.insert().values(
+                complaint_number=correction.complaint_number,
+                text_enc=self._cipher.encrypt(correction.text),
+                original_category=str(correction.original_category),
+                original_severity=str(correction.original_severity),
+                category=str(correction.category),
+                severity=str(correction.severity),
+                actor=correction.actor,
+                at=correction.at,
+            )
+        )
+
+    async def corrections(self) -> list[Correction]:
+        query = select(classification_corrections).order_by(
+            classification_corrections.c.at, classification_corrections.c.id
+        )
+        return [
+            Correction(
+                r.complaint_number,
+                self._cipher.decrypt(r.text_enc),
+                Category(r.original_category),
+                Severity(r.original_severity),
+                Category(r.category),
+                Severity(r.severity),
+                r.actor,
+                r.at,
+            )
+            for r in await self._conn.execute(query)
+        ]
+
+    async def add_merge(self, source: str, target: str, actor: str, at: datetime) -> None:
+        try:
+            async with self._conn.begin_nested():
+                await self._conn.execute(
+                    complaint_merges.insert().values(source_number=source, target_number=target, actor=actor, at=at)
+                )
+        except IntegrityError as error:
+            raise InvalidInput(f"{source} was already merged", field="target") from error
+
+    async def merged_into(self, target: str) -> list[str]:
+        query = (
+            select(complaint_merges.c.source_number)
+            .where(complaint_merges.c.target_number == target)
+            .order_by(complaint_merges.c.at)
+        )
+        return [row.source_number for row in await self._conn.execute(query)]
+
+    async def queue(self, query: QueueQuery) -> list[Complaint]:
+        c = complaints.c
+        conditions: list[Any] = []
+        if query.status is not None:
+            conditions.append(c.status.in_([str(s) for s in query.status]))
+        for name, value in (("category", query.category), ("severity", query.severity), ("channel", query.channel)):
+            if value is not None:
+                conditions.append(c[name] == str(value))
+        scope: list[Any] = []
+        if query.teams is not None:
+            scope.append(c.team.in_(list(query.teams)))
+        if query.assignee is not None:
+            scope.append(c.assignee == query.assignee)
+        if scope:
+            conditions.append(or_(*scope))
+        statement = (
+            select(complaints).where(*conditions).order_by(c.received_at.desc(), c.number.desc()).limit(query.limit)
+        )
+        return [complaint_from_row(r._mapping, self._cipher) for r in await self._conn.execute(statement)]
+
+
+class SqlConsoleTransaction(SqlTransaction):
+    """A `SqlTransaction` with the console's repositories (implements `ConsoleTransaction`)."""
+
+    def __init__(self, connection: AsyncConnection, cipher: FieldCipher, clock: Clock) -> None:
+        super().__init__(connection, cipher, clock)
+        self.users = SqlUserDirectory(connection)
+        self.sessions = SqlSessionStore(connection)
+        self.worklog = SqlWorklog(connection, cipher)
+
+
+class SqlConsoleStore:
+    """Console units of work on the engine of a `SqlStore` (implements `ConsoleStore`)."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self._store = store
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqlConsoleTransaction]:
+        """Commit when the block ends normally, roll back when it raises."""
+        async with self._store.engine.begin() as connection:
+            yield SqlConsoleTransaction(connection, self._store.cipher, self._store.clock)

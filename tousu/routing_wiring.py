@@ -1,0 +1,159 @@
+"""Wiring of the routing layer (issue 5): rules, agents, versioned scripts, notifiers, SLA watcher.
+
+`build_routing` is the one builder `tousu.bootstrap` calls. It loads and validates the
+routing rules, seeds the stored agents from the rules' teams, loads the operators'
+script versions, picks the notifiers the settings ask for, and builds the SLA watcher
+and the workflow API. `Routing.start()` (from `tousu serve`) rebuilds the SLA timers
+from the database and runs the watcher; `Routing.stop()` ends it.
+
+Settings (also as `TOUSU_*` environment variables):
+- `routing_rules` (TOUSU_ROUTING_RULES): the rules TOML; the shipped one by default.
+- `scripts_path` (TOUSU_SCRIPTS_PATH): a TOML file of reply scripts replacing shipped ones.
+- `TOUSU_WECOM_ROBOT_URL`: WeCom group robot webhook for agent notices.
+- `TOUSU_TELEGRAM_AGENT_TOKEN` + `TOUSU_TELEGRAM_AGENT_CHAT`: Telegram bot and agents' chat id;
+  `TOUSU_TELEGRAM_API_BASE` points the bot at another Bot API server.
+- `TOUSU_COMPANY_NAME`: the company name the scripts use ({{ company }}).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from bots.notifiers import ConsoleFeedNotifier, TelegramAgentNotifier, WeComRobotNotifier
+from intake.pipeline import IntakeResult
+from intake.ports import Clock, EventBus, Notifier, Store, Timers
+from intake.records import Status
+from intake.routing_ports import AgentRegistry, ScriptRepository
+from router import load_rules, load_scripts
+from router.config import RoutingConfig
+from router.engine import RulesRouter
+from router.notices import NoticeMaker, fan_out
+from router.scripts import ScriptBook
+from router.watcher import SlaWatcher
+from router.workflow import RoutingWorkflow
+from storage.memory_routing import MemoryAgentRegistry, MemoryScriptRepository
+from storage.sql.routing import SqlAgentRegistry, SqlScriptRepository
+from storage.sql.store import SqlStore
+from tousu.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Routing:
+    """The routing layer of a running tousu."""
+
+    config: RoutingConfig
+    router: RulesRouter
+    scripts: ScriptBook
+    registry: AgentRegistry
+    repository: ScriptRepository
+    notices: NoticeMaker
+    watcher: SlaWatcher
+    workflow: RoutingWorkflow
+    notifiers: list[Notifier] = field(default_factory=list)
+    running: bool = False
+    pending: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def start(self) -> None:
+        """Rebuild the SLA timers from the database and run the watcher."""
+        await self.watcher.start()
+        self.running = True
+
+    async def stop(self) -> None:
+        """Stop the watcher and release the notifiers' connections."""
+        await self.settle()
+        await self.watcher.stop()
+        self.running = False
+        for notifier in self.notifiers:
+            close = getattr(notifier, "close", None)
+            if close is not None:
+                await close()
+
+    async def after_intake(self, result: IntakeResult) -> None:
+        """Commit hook of the intake pipeline: a new complaint is notified and its SLA timers start.
+
+        The follow-up runs in the background, so the customer's answer never waits for it.
+        """
+        complaint = result.complaint
+        if result.duplicate or complaint is None:
+            return
+        if result.created:
+            self._background(self.workflow.on_new_complaint(complaint.number), complaint.number)
+        elif complaint.status == Status.REOPENED:
+            self._background(self.workflow.on_reopened(complaint.number), complaint.number)
+
+    async def settle(self) -> None:
+        """Wait for the follow-ups still running (tests, shutdown)."""
+        while self.pending:
+            await asyncio.gather(*list(self.pending), return_exceptions=True)
+
+    def _background(self, work: Coroutine[Any, Any, object], number: str) -> None:
+        task = asyncio.create_task(_logged(work, number))
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
+
+
+async def _logged(work: Coroutine[Any, Any, object], number: str) -> None:
+    try:
+        await work
+    except Exception:  # the complaint is safe in the database; the watcher's rebuild catches up
+        log.exception("routing follow-up of %s failed", number)
+
+
+def setting(settings: Settings, name: str) -> str | None:
+    """A setting by name: the `Settings` field when it exists, else `TOUSU_<NAME>` from the environment."""
+    value = getattr(settings, name, None) or settings.env.get(f"TOUSU_{name.upper()}")
+    return str(value) if value else None
+
+
+def build_notifiers(settings: Settings, bus: EventBus) -> list[Notifier]:
+    """The console feed always; WeCom and Telegram when configured."""
+    notifiers: list[Notifier] = [ConsoleFeedNotifier(bus)]
+    robot = setting(settings, "wecom_robot_url")
+    if robot:
+        notifiers.append(WeComRobotNotifier(robot))
+    token, chat = setting(settings, "telegram_agent_token"), setting(settings, "telegram_agent_chat")
+    if token and chat:
+        notifiers.append(TelegramAgentNotifier(token, chat, api_base=setting(settings, "telegram_api_base")))
+    return notifiers
+
+
+async def build_routing(settings: Settings, store: Store, timers: Timers, bus: EventBus, clock: Clock) -> Routing:
+    """Build the routing layer (see the module docstring)."""
+    config = load_rules(settings.routing_rules)
+    registry: AgentRegistry
+    repository: ScriptRepository
+    if isinstance(store, SqlStore):
+        registry, repository = SqlAgentRegistry(store.engine), SqlScriptRepository(store.engine)
+    else:
+        registry, repository = MemoryAgentRegistry(), MemoryScriptRepository()
+    await registry.seed(config.agent_records(), clock.now())
+    router = RulesRouter(config, clock=clock)
+    company = setting(settings, "company_name")
+    scripts = load_scripts(
+        repository,
+        config=config,
+        company={"zh": company, "en": company} if company else None,
+        clock=clock,
+        scripts_path=settings.scripts_path,
+    )
+    await scripts.reload()
+    notices = NoticeMaker(scripts, config, settings.locale)
+    notifiers = build_notifiers(settings, bus)
+    send = fan_out(notifiers)
+    watcher = SlaWatcher(store, timers, router, notices, send, clock=clock)
+    workflow = RoutingWorkflow(store, router, notices, send, registry=registry, watcher=watcher)
+    return Routing(config, router, scripts, registry, repository, notices, watcher, workflow, notifiers)
+
+
+def routing_of(runtime: Any) -> Routing:
+    """The routing layer of a runtime (for the CLI and the console)."""
+    routing = getattr(runtime, "routing", None)
+    if not isinstance(routing, Routing):
+        raise RuntimeError("the runtime was built without the routing layer")
+    return routing
