@@ -9,8 +9,9 @@ two interleaved, round by round, and each round's ratio printed too):
   text cut into a list of words. This is the yardstick of issue 4.
 - the full classifier: `load_classifier()` (lexicon, shipped spaCy model, entities) with
   `classify_many` over batches of 512, as `tousu classify` batches its input.
-- `tousu classify`: the CLI's streaming path in a child process, JSON lines in from a
-  file and out to a file; reported with and without the process's start and model load.
+- `tousu classify`: the command itself (`python -m tousu classify`) in a child process,
+  JSON lines on stdin from a file and stdout to a file; reported with and without the
+  process's start and model load (a run over an empty input).
 
 The ratio is jieba's time divided by the classifier's: ≥ 1.0 means classifying costs no
 more than cutting the same texts with jieba. Both CPU seconds (`time.process_time`, and
@@ -138,7 +139,7 @@ def fallback_texts(texts: list[str]) -> int:
 
 
 def run_cli(texts: list[str], rounds: int) -> tuple[tuple[float, float], tuple[float, float]]:
-    """(cpu, wall) of the stream and of the whole process of `tousu classify --input --output`.
+    """(cpu, wall) of the stream and of the whole process of `tousu classify < in > out`.
 
     The stream is the whole process minus a run over an empty input (start, imports and
     model load), each the best of `rounds`.
@@ -152,8 +153,11 @@ def run_cli(texts: list[str], rounds: int) -> tuple[tuple[float, float], tuple[f
         empty.write_text("", encoding="utf-8")
 
         def child(path: Path) -> None:
-            command = [sys.executable, "-m", "tousu.cli_classifier", "classify", "--input", str(path)]
-            subprocess.run([*command, "--output", str(sink)], cwd=ROOT, check=True)
+            # `tousu classify` itself (the console script's module), stdin and stdout on files.
+            with path.open("rb") as stdin, sink.open("wb") as stdout:
+                subprocess.run(
+                    [sys.executable, "-m", "tousu", "classify"], stdin=stdin, stdout=stdout, cwd=ROOT, check=True
+                )
 
         start_up, total = Timing(), Timing()
         for _ in range(rounds):

@@ -153,3 +153,15 @@ def test_classify_streams_a_large_input_in_order(tmp_path: Path):
     assert [a["id"] for a in answers] == list(range(3000))
     assert [answers[i]["category"] for i in (0, 2, 3)] == ["punctuality", "billing", "damage"]
     assert answers[1]["intent"] == "greeting" and answers[4]["intent"] == "thanks"
+
+
+def test_stream_counts_bad_lines_and_keeps_order():
+    from classifier import load_classifier
+    from tousu.cli_classifier import stream
+
+    source = io.StringIO('{"text": "阿姨迟到了", "id": 1}\n\nnot json\n{"text": 5}\n{"text": "多收钱", "id": 2}\n')
+    sink = io.StringIO()
+    assert stream(load_classifier(use_model=False), source, sink, batch=2) == 2
+    answers = [json.loads(line) for line in sink.getvalue().splitlines()]
+    assert [a.get("id", a.get("line")) for a in answers] == [1, 3, 4, 2]
+    assert answers[0]["category"] == "punctuality" and answers[3]["category"] == "billing"
