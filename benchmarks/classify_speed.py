@@ -102,6 +102,9 @@ def main() -> int:
     print(line("jieba.cut", n, cut.best))
     print(line("full classifier", n, full.best, f"  (load {load_s:.2f} s)"))
     print(f"ratio (jieba / classifier): cpu {cut.best[0] / full.best[0]:.2f}, wall {cut.best[1] / full.best[1]:.2f}")
+    single = Timing()
+    single.run(lambda: [classifier.classify(t) for t in texts])
+    print(line("one text per call", n, single.best, "  (how tousu classify ran before it batched)"))
 
     if not args.no_cli:
         stream, whole = run_cli(texts, args.rounds)
