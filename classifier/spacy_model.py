@@ -4,6 +4,15 @@ text categorizers for the category and, when the data has it, the severity.
 A model directory is a spaCy pipeline saved with `nlp.to_disk` plus `tousu-model.json`
 (labels, corpus digest, scores). The tokenizer is registered under
 ``tousu.segmenter.v1`` so the saved config loads back with the same segmentation.
+
+The categorizers' model is ``tousu.TextCatWordCharBOW.v1`` by default: a bag of the
+segmenter's words and of character 1–2-grams (sub-linear counts, unit length) into one
+hashed sparse linear layer. Characters catch what segmentation splits differently; on the
+COCC ledger it scores 0.873 macro-F1 where spaCy's word-only `TextCatBOW` scored 0.844
+(benchmarks/RESULTS.md). Training holds out a stratified tenth to choose the number of
+epochs, then refits on everything. Prediction feeds `LightDoc`s (text and words) to the
+categorizers' models, which skips building a spaCy `Doc` per text; the scores are those
+of `nlp.pipe` (tested).
 """
 
 from __future__ import annotations
