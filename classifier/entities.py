@@ -49,6 +49,13 @@ _WORKER = re.compile(
     r"|工号\s*[:：]?\s*\d{2,}"
 )
 _WORKER_NAMED = re.compile(rf"[{_SURNAMES}]{_ROLE}")
+# Cheap necessary conditions, tested before the costly patterns: every number-bearing
+# entity has a digit; money a currency word; a date or time one of these characters;
+# a worker reference one of the role characters (or 工号).
+_HAS_DIGIT = re.compile(r"\d")
+_MAY_BE_MONEY = re.compile(r"[¥￥块元圆]|rmb|yuan|人民币")
+_MAY_BE_DATETIME = re.compile(r"[\d天晚早周期拜月号午夜晨点时:：]")
+_MAY_BE_WORKER = re.compile(r"[姨傅姐嫂姆师洁工员哥人]")
 
 
 def extract(original: str, normalized: str) -> list[Entity]:
@@ -65,6 +72,23 @@ def extract(original: str, normalized: str) -> list[Entity]:
 
 
 def _candidates(original: str, text: str) -> Iterator[Entity]:
+    if _HAS_DIGIT.search(text):
+        yield from _numbered(original, text)
+    if _MAY_BE_MONEY.search(text):
+        for m in _MONEY.finditer(text):
+            amount = m.group(1) or m.group(2)
+            yield Entity("money", original[m.start() : m.end()], m.start(), m.end(), _amount(amount))
+    if _MAY_BE_DATETIME.search(text):
+        for m in _DATETIME.finditer(text):
+            if m.end() > m.start():
+                yield Entity("datetime", original[m.start() : m.end()], m.start(), m.end(), None)
+    if _MAY_BE_WORKER.search(text):
+        for m in _WORKER.finditer(text):
+            named = _WORKER_NAMED.fullmatch(m.group())
+            yield Entity("worker", original[m.start() : m.end()], m.start(), m.end(), m.group() if named else None)
+
+
+def _numbered(original: str, text: str) -> Iterator[Entity]:
     for m in COMPLAINT_NUMBER.finditer(text):
         digits = re.sub(r"[^0-9]", "", m.group())
         yield Entity(
@@ -78,15 +102,6 @@ def _candidates(original: str, text: str) -> Iterator[Entity]:
         group = 1 if m.group(1) else 2
         start, end = m.start(group), m.end(group)
         yield Entity("order", original[start:end], start, end, m.group(group).upper())
-    for m in _MONEY.finditer(text):
-        amount = m.group(1) or m.group(2)
-        yield Entity("money", original[m.start() : m.end()], m.start(), m.end(), _amount(amount))
-    for m in _DATETIME.finditer(text):
-        if m.end() > m.start():
-            yield Entity("datetime", original[m.start() : m.end()], m.start(), m.end(), None)
-    for m in _WORKER.finditer(text):
-        named = _WORKER_NAMED.fullmatch(m.group())
-        yield Entity("worker", original[m.start() : m.end()], m.start(), m.end(), m.group() if named else None)
 
 
 _DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}

@@ -178,15 +178,13 @@ def _lexicon_confidence(scan: Scan, category: Category, saturation_weight: float
     return 0.2 + 0.75 * share * saturation_weight
 
 
+_CATEGORIES = {category.value: category for category in Category}
+_SEVERITIES = {severity.value: severity for severity in Severity}
+
+
 def _category_or_none(label: str) -> Category | None:
-    try:
-        return Category(label)
-    except ValueError:
-        return None
+    return _CATEGORIES.get(label)
 
 
 def _severity_or_none(label: str) -> Severity | None:
-    try:
-        return Severity(label)
-    except ValueError:
-        return None
+    return _SEVERITIES.get(label)

@@ -136,10 +136,9 @@ def _decode(path: Path) -> str:
 
 def _delimited_rows(path: Path, text: str, delimiter: str) -> tuple[list[dict[str, Any]], list[str]]:
     try:
-        records = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        records = _split_records(text, delimiter)
     except csv.Error as exc:
         raise InvalidInput(f"{path}: not a valid {'CSV' if delimiter == ',' else 'TSV'} file: {exc}") from exc
-    records = [r for r in records if any(cell.strip() for cell in r)]
     if not records:
         raise InvalidInput(f"{path}: the file is empty")
     header = [cell.strip() for cell in records[0]]
@@ -151,6 +150,25 @@ def _delimited_rows(path: Path, text: str, delimiter: str) -> tuple[list[dict[st
     else:
         body = records[1:]
     return [dict(zip(header, r, strict=False)) for r in body], header
+
+
+def _split_records(text: str, delimiter: str) -> list[list[str]]:
+    """Rows of a delimited file, quotes honoured unless they are plainly part of the text.
+
+    Exports quote cells that hold the delimiter or a line break, but complaint texts
+    also hold stray quotes (他说"马上到 ...) that would swallow the following lines. When
+    reading every line as one row gives rows of one width and honouring quotes gives
+    fewer rows, the quotes were text: the line-by-line reading is used.
+    """
+    quoted = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if any(cell.strip() for cell in r)]
+    plain = [
+        r
+        for r in csv.reader(io.StringIO(text), delimiter=delimiter, quoting=csv.QUOTE_NONE)
+        if any(cell.strip() for cell in r)
+    ]
+    if plain and len(quoted) < len(plain) and len({len(r) for r in plain}) == 1:
+        return plain
+    return quoted
 
 
 def _json_rows(path: Path, text: str) -> tuple[list[dict[str, Any]], list[str]]:

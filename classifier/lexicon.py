@@ -144,6 +144,13 @@ class Lexicon:
         sarcasm = data.get("sarcasm", {})
         self.sarcasm_words = {term: Category(code) for term, code in sarcasm.get("words", {}).items()}
         self.quotes = [(pair[0], pair[1]) for pair in sarcasm.get("quotes", []) if len(pair) == 2]
+        # Every quoted form (真是太"准时"了) in one pattern: one pass over the text.
+        self._sarcasm_targets = {
+            f"{left}{term}{right}": category
+            for term, category in self.sarcasm_words.items()
+            for left, right in self.quotes
+        }
+        self._sarcasm_pattern = compile_terms(self._sarcasm_targets)
         self.combos = [
             Combo(str(c.get("name", "combo")), Severity(c["severity"]), tuple(tuple(g) for g in c["groups"]))
             for c in data.get("combos", [])
@@ -228,15 +235,18 @@ class Lexicon:
         return max(factors, default=1.0)
 
     def _sarcasm(self, scan: Scan, text: str) -> None:
-        for term, category in self.sarcasm_words.items():
-            for left, right in self.quotes:
-                quoted = f"{left}{term}{right}"
-                at = text.find(quoted)
-                if at < 0:
-                    continue
-                hit = Hit(quoted, at, at + len(quoted), category.value, 3.0, "sarcasm")
-                scan.hits.append(hit)
-                scan.scores[category] = scan.scores.get(category, 0.0) + hit.weight
+        if self._sarcasm_pattern is None:
+            return
+        seen: set[str] = set()
+        for match in self._sarcasm_pattern.finditer(text):
+            quoted = match.group()
+            if quoted in seen:  # each quoted form counts once
+                continue
+            seen.add(quoted)
+            category = self._sarcasm_targets[quoted]
+            hit = Hit(quoted, match.start(), match.end(), category.value, 3.0, "sarcasm")
+            scan.hits.append(hit)
+            scan.scores[category] = scan.scores.get(category, 0.0) + hit.weight
 
     def _combos(self, scan: Scan, text: str) -> None:
         for combo in self.combos:

@@ -1,7 +1,7 @@
 """Finding and loading the trained layer.
 
 The model built from the shipped corpus lives in `classifier/model/` (committed, about
-1.5 MB, rebuilt by `scripts/build_classifier_model.py`). Its metadata records the digest
+1.75 MB, rebuilt by `scripts/build_classifier_model.py`). Its metadata records the digest
 of the corpus it was built from; when that no longer matches (the corpus was edited and
 the model not rebuilt) or the directory is missing, a model is built from the corpus on
 first use and cached under `cache_dir`, so a fresh checkout always works.

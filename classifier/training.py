@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,9 @@ class TrainReport:
     labels: dict[str, int]
     severity: bool
     seconds: float
+    epochs: int = 0
+    dev_examples: int = 0
+    dev_macro_f1: float | None = None
 
 
 @dataclass(slots=True)
@@ -110,8 +113,14 @@ def train(
     severity_column: str | None = None,
     epochs: int | None = None,
     seed: int = 42,
+    hash_length: int | None = None,
 ) -> TrainReport:
     """Train a model from a labelled file and write it to `out_dir`.
+
+    When every label has enough examples, a stratified tenth is held out to find the
+    number of epochs (early stopping on its macro-F1, `epochs` at most), then the model
+    is trained on all rows. `hash_length` fixes the rows of the weight table (the
+    shipped model uses 2**15 to stay small); by default it is sized from the data.
 
     Raises `intake.errors.InvalidInput` for an unusable file (with the reason).
     """
@@ -119,9 +128,13 @@ def train(
 
     started = time.perf_counter()
     ledger = read_ledger(Path(data_path), text_column, label_column, severity_column)
-    settings = spacy_model.TrainingSettings(seed=seed, **({"epochs": epochs} if epochs else {}))
+    settings = spacy_model.TrainingSettings(seed=seed)
+    if epochs:
+        settings = replace(settings, epochs=epochs)
+    if hash_length:
+        settings = replace(settings, hash_length=hash_length)
     data = spacy_model.TrainingData([normalize(t) for t in ledger.texts], ledger.labels, ledger.severities)
-    nlp = spacy_model.train_pipeline(data, settings, progress)
+    nlp, found = spacy_model.train_with_early_stopping(data, settings, progress)
     meta = {
         "tousu_model": 1,
         "source": Path(data_path).name,
@@ -130,10 +143,15 @@ def train(
         "labels": ledger.counts,
         "severity": ledger.severities is not None,
         "settings": {
-            "epochs": settings.epochs,
+            "architecture": settings.architecture,
+            "max_epochs": settings.epochs,
+            "epochs": found["epochs"],
+            "dev_examples": found["dev_examples"],
+            "dev_macro_f1": found.get("dev_macro_f1"),
             "ngram_size": settings.ngram_size,
+            "char_ngram_size": settings.char_ngram_size,
             "seed": seed,
-            "hash_length": settings.hash_length,
+            "hash_length": nlp.meta.get("tousu_hash_length"),
         },
     }
     spacy_model.save(nlp, Path(out_dir), meta)
@@ -144,6 +162,9 @@ def train(
         ledger.counts,
         ledger.severities is not None,
         time.perf_counter() - started,
+        int(found["epochs"]),
+        int(found["dev_examples"]),
+        found.get("dev_macro_f1"),
     )
 
 

@@ -1,6 +1,6 @@
 """Build the classifier model shipped in the package from the shipped corpus.
 
-    python scripts/build_classifier_model.py [--out classifier/model] [--epochs N]
+    python scripts/build_classifier_model.py [--out classifier/model] [--epochs N] [--hash-length 32768]
 
 Run it after editing `classifier/data/corpus.jsonl` (a unit test fails while the committed
 model is older than the corpus). Training is seeded, so the result is reproducible.
@@ -23,6 +23,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=shipped_model_dir())
     parser.add_argument("--epochs", type=int, default=None)
+    # 2**15 rows keep the shipped model (category and severity weights) under 2 MB.
+    parser.add_argument("--hash-length", type=int, default=2**15)
     args = parser.parse_args()
     if args.out.exists():
         shutil.rmtree(args.out)
@@ -31,7 +33,14 @@ def main() -> int:
         print(f"epoch {epoch:>2}/{epochs}  loss {loss:.4f}", flush=True)
 
     report = train(
-        shipped_corpus_path(), args.out, "text", "category", progress, severity_column="severity", epochs=args.epochs
+        shipped_corpus_path(),
+        args.out,
+        "text",
+        "category",
+        progress,
+        severity_column="severity",
+        epochs=args.epochs,
+        hash_length=args.hash_length,
     )
     size = sum(p.stat().st_size for p in args.out.rglob("*") if p.is_file())
     print(f"{report.examples} examples, labels {report.labels}")

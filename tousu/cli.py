@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import signal
 import sys
@@ -147,24 +146,8 @@ async def _classify(args: argparse.Namespace, settings: Settings) -> int:
     from classifier import load_classifier
 
     classifier = load_classifier(settings.classifier_model, settings.lexicon_path)
-    failures = 0
-    for number, line in enumerate(sys.stdin, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            content = item["text"] if isinstance(item, dict) else None
-            if not isinstance(content, str):
-                raise ValueError("missing string field 'text'")
-        except (json.JSONDecodeError, KeyError, ValueError) as error:
-            failures += 1
-            print(json.dumps({"line": number, "error": str(error)}, ensure_ascii=False), flush=False)
-            continue
-        result = classifier.classify(content).to_json()
-        if isinstance(item, dict) and "id" in item:
-            result["id"] = item["id"]
-        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    # Batched streaming (the model runs once per batch of lines): see cli_classifier.stream.
+    failures = cli_classifier.stream(classifier, sys.stdin, sys.stdout)
     return 1 if failures else 0
 
 

@@ -121,14 +121,28 @@ def run_classify(args: argparse.Namespace) -> int:
             sink = stack.enter_context(args.output.open("w", encoding="utf-8")) if args.output else sys.stdout
         except OSError as exc:
             return _fail(str(exc))
-        interactive = source.isatty()
-        for batch in _batches(iter_jsonl(source), 1 if interactive else max(1, args.batch)):
-            texts = [str(obj.get("text") or "") if obj is not None else "" for _, obj, _ in batch]
-            results = classifier.classify_many(texts)
-            for (number, obj, error), result in zip(batch, results, strict=True):
-                sink.write(json.dumps(_answer(number, obj, error, result.to_json()), ensure_ascii=False) + "\n")
-            sink.flush()
+        stream(classifier, source, sink, args.batch)
     return 0
+
+
+def stream(classifier: Any, source: TextIO, sink: TextIO, batch: int = BATCH) -> int:
+    """Classify JSON lines from `source` into `sink` in batches; returns the count of bad lines.
+
+    Lines are read lazily and answered in order, one batch at a time, so memory stays
+    flat on any input size; an interactive source is answered line by line. A bad line
+    gets `{"line": N, "error": ...}` in its place.
+    """
+    failures = 0
+    size = 1 if source.isatty() else max(1, batch)
+    for chunk in _batches(iter_jsonl(source), size):
+        texts = [str(obj.get("text") or "") if obj is not None else "" for _, obj, _ in chunk]
+        results = classifier.classify_many(texts)
+        for (number, obj, error), result in zip(chunk, results, strict=True):
+            answer = _answer(number, obj, error, result.to_json())
+            failures += "error" in answer
+            sink.write(json.dumps(answer, ensure_ascii=False) + "\n")
+        sink.flush()
+    return failures
 
 
 def _answer(number: int, obj: Mapping[str, Any] | None, error: str | None, result: dict[str, Any]) -> dict[str, Any]:
@@ -180,6 +194,11 @@ def run_train(args: argparse.Namespace) -> int:
     labels = ", ".join(f"{label} {count}" for label, count in report.labels.items())
     print(f"trained on {report.examples} examples ({report.skipped} rows skipped) in {report.seconds:.1f} s")
     print(f"labels: {labels}")
+    if report.dev_examples:
+        print(
+            f"epochs: {report.epochs}, chosen on {report.dev_examples} held-out rows "
+            f"(dev macro-F1 {report.dev_macro_f1:.4f}), then trained on all rows"
+        )
     print(f"model written to {report.out_dir}; use it with {MODEL_ENV}={report.out_dir}")
     return 0
 

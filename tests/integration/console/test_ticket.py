@@ -80,7 +80,8 @@ async def test_a_reply_goes_to_the_outbox_of_the_customers_channel(console: Cons
 
 
 async def test_notes_followups_link_and_correction(console: Console) -> None:
-    number = await _complaint(console)
+    # A plain lateness complaint, so that damage/serious below is a real correction.
+    number = await _complaint(console, "阿姨迟到了两个小时，电话也不接")
     browser = console.browsers["agent"]
     base = f"/console/tickets/{number}"
     assert (await browser.post(base + "/notes", {"kind": "fact", "text": "已电话核实阿姨迟到"})).status == 303

@@ -113,3 +113,20 @@ def test_the_shipped_model_matches_the_shipped_corpus():
 def test_confidence_is_a_probability(full_classifier: LayeredClassifier):
     for text, _, _ in CASES:
         assert 0.0 <= full_classifier.classify(text).confidence <= 1.0
+
+
+def test_the_fast_path_scores_as_spacys_pipe(full_classifier: LayeredClassifier):
+    from classifier.spacy_model import SpacyTextModel
+
+    model = full_classifier.model
+    assert isinstance(model, SpacyTextModel) and model.light
+    texts = [text for text, _, _ in CASES] + ["a b  c", "阿姨 迟到\n了", "😡", "x"]
+    fast = model.predict(texts)
+    model.light = False
+    try:
+        through_pipe = model.predict(texts)
+    finally:
+        model.light = True
+    for a, b in zip(fast, through_pipe, strict=True):
+        assert a.categories == pytest.approx(b.categories, abs=1e-6)
+        assert a.severities == pytest.approx(b.severities, abs=1e-6)

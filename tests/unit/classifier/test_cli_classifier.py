@@ -115,3 +115,53 @@ def test_classify_reads_stdin_in_process(monkeypatch: pytest.MonkeyPatch, capsys
     monkeypatch.setattr(sys, "stdin", io.StringIO('{"text": "谢谢"}\n'))
     assert main(["classify", "--no-model"]) == 0
     assert json.loads(capsys.readouterr().out)["intent"] == "thanks"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        ("编号,备注\n1,阿姨迟到\n2,多收钱\n".encode(), "cannot tell which column"),
+        ("内容,类别\n阿姨迟到,守时\n又迟到了,守时\n".encode(), "only one label"),
+        (b"\xff\xfe\xfa\xfb\x81\x30\xff,\xfe\n", "neither UTF-8 nor GBK"),
+    ],
+)
+def test_bad_ledgers_are_one_clear_line_for_train_and_eval(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str
+):
+    data = tmp_path / "ledger.csv"
+    data.write_bytes(content)
+    assert main(["classifier", "train", "--data", str(data), "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and message in err and "Traceback" not in err
+    assert not (tmp_path / "m").exists()
+    if message != "only one label":  # evaluating a file of one label is legitimate
+        assert main(["classifier", "eval", "--data", str(data)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error:") and message in err
+
+
+def test_classify_streams_a_large_input_in_order(tmp_path: Path):
+    texts = ["阿姨迟到了一个小时", "你好", "多收了我五十块钱", "阿姨把花瓶打碎了", "谢谢"]
+    source = tmp_path / "in.jsonl"
+    with source.open("w", encoding="utf-8") as handle:
+        for i in range(3000):
+            handle.write(json.dumps({"id": i, "text": texts[i % len(texts)]}, ensure_ascii=False) + "\n")
+    out = tmp_path / "out.jsonl"
+    assert main(["classify", "--input", str(source), "--output", str(out), "--batch", "256"]) == 0
+    answers = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [a["id"] for a in answers] == list(range(3000))
+    assert [answers[i]["category"] for i in (0, 2, 3)] == ["punctuality", "billing", "damage"]
+    assert answers[1]["intent"] == "greeting" and answers[4]["intent"] == "thanks"
+
+
+def test_stream_counts_bad_lines_and_keeps_order():
+    from classifier import load_classifier
+    from tousu.cli_classifier import stream
+
+    source = io.StringIO('{"text": "阿姨迟到了", "id": 1}\n\nnot json\n{"text": 5}\n{"text": "多收钱", "id": 2}\n')
+    sink = io.StringIO()
+    assert stream(load_classifier(use_model=False), source, sink, batch=2) == 2
+    answers = [json.loads(line) for line in sink.getvalue().splitlines()]
+    assert [a.get("id", a.get("line")) for a in answers] == [1, 3, 4, 2]
+    assert answers[0]["category"] == "punctuality" and answers[3]["category"] == "billing"

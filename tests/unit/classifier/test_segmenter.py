@@ -39,9 +39,11 @@ def _texts() -> list[str]:
     corpus = resources.files("classifier") / "data" / "corpus.jsonl"
     if corpus.is_file():
         texts += [json.loads(line)["text"] for line in corpus.read_text(encoding="utf-8").splitlines() if line]
-    datasets = Path(
-        os.environ.get("TOUSU_DATASETS", Path(__file__).resolve().parents[3].parent / "shared" / "datasets")
-    )
+    root = Path(__file__).resolve().parents[3]
+    # Beside the checkout, or two levels up for a worktree under wt/NAME (as benchmarks/datasets.py).
+    folders = [Path(os.environ["TOUSU_DATASETS"])] if os.environ.get("TOUSU_DATASETS") else []
+    folders += [root.parent / "shared" / "datasets", root.parent.parent / "shared" / "datasets"]
+    datasets = next((f for f in folders if (f / "waimai_10k.csv").is_file()), folders[0])
     waimai, cocc = datasets / "waimai_10k.csv", datasets / "COCC.txt"
     if waimai.is_file():
         with waimai.open(encoding="utf-8") as handle:

@@ -11,6 +11,7 @@ from openpyxl import Workbook
 
 from classifier import load_classifier
 from classifier.ledger import read_ledger
+from classifier.spacy_model import stratified_split
 from classifier.training import evaluate, score, train
 from intake.errors import InvalidInput
 from intake.records import Category
@@ -140,3 +141,46 @@ def test_score_computes_macro_f1_and_confusion():
     assert report.per_class["a"].precision == 1.0
     assert report.per_class["a"].recall == 0.5
     assert report.macro_f1 == pytest.approx((2 / 3 + 0.8) / 2)
+
+
+@pytest.mark.parametrize(("suffix", "delimiter"), [(".tsv", "\t"), (".csv", ",")])
+def test_stray_quotes_in_texts_keep_every_row(tmp_path: Path, suffix: str, delimiter: str):
+    rows = [('阿姨说"马上到，结果一个小时才来', "守时"), ("多收了五十", "收费"), ('他说的"准时"就是迟到', "守时")]
+    path = tmp_path / f"ledger{suffix}"
+    path.write_text(
+        f"text{delimiter}label\n" + "".join(f"{t}{delimiter}{lab}\n" for t, lab in rows + ROWS), encoding="utf-8"
+    )
+    ledger = read_ledger(path)
+    assert ledger.texts[:3] == [t for t, _ in rows]
+    assert len(ledger.texts) == len(rows) + len(ROWS)
+
+
+def test_quoted_cells_with_the_delimiter_still_read(tmp_path: Path):
+    path = tmp_path / "ledger.csv"
+    path.write_text('内容,类别\n"迟到了,还不道歉",守时\n"多收钱,不给发票",收费\n', encoding="utf-8")
+    assert read_ledger(path).texts == ["迟到了,还不道歉", "多收钱,不给发票"]
+
+
+def test_stratified_split_holds_out_a_share_of_every_label():
+    labels = ["a"] * 50 + ["b"] * 30 + ["c"] * 20
+    train_idx, dev_idx = stratified_split(labels, 0.1, 42, 2)
+    assert sorted(train_idx + dev_idx) == list(range(100))
+    assert [labels[i] for i in dev_idx].count("a") == 5
+    assert [labels[i] for i in dev_idx].count("c") == 2
+    assert stratified_split(labels, 0.1, 42, 2) == (train_idx, dev_idx)
+    assert stratified_split(labels, 0.1, 42, 3) == (list(range(100)), [])  # "c" too rare for a dev share
+
+
+def test_early_stopping_picks_the_epochs_on_a_dev_split(tmp_path: Path):
+    late = ["阿姨迟到了{}分钟", "约的{}点人还没来", "第{}次来晚了", "等了{}个小时也没人"]
+    money = ["多收了我{}块钱", "退款{}天了还没到账", "临时加价{}元", "押金{}元不退"]
+    rows = [(p.format(n), "守时") for p in late for n in range(10, 25)]
+    rows += [(p.format(n), "收费") for p in money for n in range(10, 25)]
+    data = _write_csv(tmp_path / "ledger.csv", rows)
+    report = train(data, tmp_path / "model", epochs=8)
+    meta = json.loads((tmp_path / "model" / "tousu-model.json").read_text(encoding="utf-8"))
+    assert report.examples == 120
+    assert meta["settings"]["dev_examples"] == 12
+    assert 1 <= meta["settings"]["epochs"] <= 8
+    assert meta["settings"]["dev_macro_f1"] > 0.5
+    assert evaluate(data, tmp_path / "model").macro_f1 > 0.9
