@@ -68,6 +68,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "cli.db_upgraded": "数据库已升级到最新版本：{url}",
         "cli.serving": "tousu 已启动：http://{host}:{port}/chat （网页客服），API 位于 /api/v1",
         "cli.demo_done": "演示数据已导入：{count} 条消息，{complaints} 张投诉单",
+        "cli.user_created": "已创建用户 {name}（角色 {role}）",
+        "cli.password_prompt": "密码：",
+        "cli.password_again": "再输入一次：",
+        "cli.passwords_differ": "两次输入的密码不一致",
+        "cli.user_name_invalid": "用户名为 1–64 个字符，不能含空格",
         "cli.bad_role": "未知角色 {role}，可选：{roles}",
     },
     "en": {
@@ -129,6 +134,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "cli.db_upgraded": "Database upgraded to the latest version: {url}",
         "cli.serving": "tousu is running: http://{host}:{port}/chat (web chat), API under /api/v1",
         "cli.demo_done": "Demo data loaded: {count} messages, {complaints} complaints",
+        "cli.user_created": "User {name} created with role {role}",
+        "cli.password_prompt": "password: ",
+        "cli.password_again": "again: ",
+        "cli.passwords_differ": "the passwords differ",
+        "cli.user_name_invalid": "a user name is 1–64 characters without spaces",
         "cli.bad_role": "Unknown role {role}, choose one of: {roles}",
     },
 }

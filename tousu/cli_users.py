@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from intake.errors import InvalidInput
+from intake.messages import text
 from intake.permissions import ROLES, check_role
 from intake.records import Event
 from storage.sql.console import SqlConsoleStore
@@ -36,26 +37,26 @@ def register(subparsers: Any) -> None:
     listing.set_defaults(run=_list)
 
 
-def _read_password(args: argparse.Namespace) -> str:
+def _read_password(args: argparse.Namespace, locale: str) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("password: ")
-    if getpass.getpass("again: ") != first:
-        raise InvalidInput("the passwords differ", field="password")
+    first = getpass.getpass(text("cli.password_prompt", locale))
+    if getpass.getpass(text("cli.password_again", locale)) != first:
+        raise InvalidInput(text("cli.passwords_differ", locale), field="password")
     return first
 
 
-def _check_name(name: str) -> str:
+def _check_name(name: str, locale: str) -> str:
     cleaned = name.strip()
     if not cleaned or len(cleaned) > 64 or any(ch.isspace() for ch in cleaned):
-        raise InvalidInput("a user name is 1–64 characters without spaces", field="name")
+        raise InvalidInput(text("cli.user_name_invalid", locale), field="name")
     return cleaned
 
 
 async def _create(args: argparse.Namespace, settings: Settings) -> int:
     role = check_role(args.role)
-    name = _check_name(args.name)
-    password_hash = hash_password(_read_password(args))
+    name = _check_name(args.name, settings.locale)
+    password_hash = hash_password(_read_password(args, settings.locale))
     runtime = await build_runtime(settings)
     try:
         assert isinstance(runtime.store, SqlStore)
@@ -65,7 +66,7 @@ async def _create(args: argparse.Namespace, settings: Settings) -> int:
             await tx.audit.append(Event("cli", "user.created", now, None, {"user": name, "role": role}))
     finally:
         await runtime.close()
-    print(f"user {name} created with role {role}", file=sys.stderr)
+    print(text("cli.user_created", settings.locale, name=name, role=role), file=sys.stderr)
     return 0
 
 
