@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from intake.errors import DeliveryError
 from intake.ports import Channel, Clock, Store
@@ -94,7 +94,7 @@ class OutboxDispatcher:
         now = self._clock.now()
         async with self._store.transaction() as tx:
             due = await tx.outbox.claim_due(now, self.settings.batch_size, self.settings.lease_seconds)
-        await asyncio.gather(*(self._deliver(message) for message in due))
+        await asyncio.gather(*(self._deliver_in_order(group) for group in _by_conversation(due)))
         return len(due)
 
     async def _loop(self) -> None:
@@ -112,7 +112,21 @@ class OutboxDispatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self.settings.idle_poll_seconds)
 
-    async def _deliver(self, message: OutboundMessage) -> None:
+    async def _deliver_in_order(self, messages: list[OutboundMessage]) -> None:
+        """One conversation's replies one after another, so the customer reads them in order.
+        When one fails and will be retried, the rest wait for that retry instead of overtaking it."""
+        for index, message in enumerate(messages):
+            retry_at = await self._deliver(message)
+            if retry_at is not None:
+                later = messages[index + 1 :]
+                if later:
+                    async with self._store.transaction() as tx:
+                        for waiting in later:
+                            await tx.outbox.release(waiting.id, retry_at)
+                return
+
+    async def _deliver(self, message: OutboundMessage) -> datetime | None:
+        """Send one reply; when it failed and will be retried, the time of the retry."""
         channel = self._channels.get(message.conversation.channel)
         try:
             if channel is None:
@@ -121,16 +135,15 @@ class OutboxDispatcher:
                 )
             await channel.send(message)
         except DeliveryError as error:
-            await self._failed(message, error)
-            return
+            return await self._failed(message, error)
         except Exception as error:  # an SDK error we did not map: retry, it may pass
             log.exception("unexpected error sending reply %s", message.id)
-            await self._failed(message, DeliveryError(repr(error), retryable=True))
-            return
+            return await self._failed(message, DeliveryError(repr(error), retryable=True))
         async with self._store.transaction() as tx:
             await tx.outbox.mark_sent(message.id, self._clock.now(), via="api")
+        return None
 
-    async def _failed(self, message: OutboundMessage, error: DeliveryError) -> None:
+    async def _failed(self, message: OutboundMessage, error: DeliveryError) -> datetime | None:
         attempts = message.attempts + 1
         give_up = not error.retryable or attempts >= self.settings.max_attempts
         now = self._clock.now()
@@ -153,7 +166,17 @@ class OutboxDispatcher:
                         {"reply": message.id, "error": str(error), "callback_needed": True},
                     )
                 )
+        return retry_at
 
     def _delay(self, attempts: int) -> float:
         delay = self.settings.base_delay_seconds * (2 ** (attempts - 1))
         return float(min(delay, self.settings.max_delay_seconds))
+
+
+def _by_conversation(messages: list[OutboundMessage]) -> list[list[OutboundMessage]]:
+    """Group messages (already in creation order) by the conversation they go to."""
+    groups: dict[tuple[str, str], list[OutboundMessage]] = {}
+    for message in messages:
+        key = (str(message.conversation.channel), message.conversation.address)
+        groups.setdefault(key, []).append(message)
+    return list(groups.values())

@@ -259,6 +259,7 @@ class IntakeService:
             turn.source, turn.actor = source, actor
             decision = Decision(Action.NEW_COMPLAINT) if force_new else dialogue.decide(self._context(turn))
             await self._actions[decision.action](turn, decision)
+            await self._reachable_again(turn, decision)
             outbound = await self._record(turn, decision, hold)
             complaint = await tx.complaints.get(turn.complaint.number) if turn.complaint else None
             result = IntakeResult(complaint, outbound, created=decision.action == Action.NEW_COMPLAINT)
@@ -311,8 +312,10 @@ class IntakeService:
             await tx.complaints.append_message(message.conversation, turn.customer.id, number, _inbound_entry(message))
         not_before = turn.now + timedelta(seconds=hold) if hold > 0 else None
         outbound = []
-        for reply in turn.replies:
-            out = OutboundMessage(str(uuid.uuid4()), message.conversation, reply, number)
+        turn_id = uuid.uuid4()
+        for position, reply in enumerate(turn.replies):
+            # ids sort in the order written: the outbox orders one turn's replies by id
+            out = OutboundMessage(f"{turn_id}-{position:02d}", message.conversation, reply, number)
             if message.channel not in INLINE_CHANNELS:
                 await tx.outbox.put(out, not_before=not_before)
             await tx.complaints.append_message(
@@ -515,6 +518,16 @@ class IntakeService:
         await turn.tx.complaints.save(complaint)
         turn.audit("complaint.withdrawn")
         turn.replies.append(self._render(turn, Purpose.CANCELLED))
+
+    async def _reachable_again(self, turn: _Turn, decision: Decision) -> None:
+        """A customer who unsubscribed and writes (or subscribes) again can be answered again."""
+        if turn.customer.reachable or decision.action == Action.UNREACHABLE:
+            return
+        if turn.message.channel in INLINE_CHANNELS:  # an agent's or a system's entry says nothing of it
+            return
+        turn.customer.reachable = True
+        await turn.tx.customers.update(turn.customer)
+        turn.audit("customer.reachable", customer=turn.customer.id)
 
     async def _unreachable(self, turn: _Turn, decision: Decision) -> None:
         turn.customer.reachable = False

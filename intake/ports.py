@@ -299,6 +299,10 @@ class Outbox(Protocol):
         """Record a failed attempt; `retry_at` None means give up for good."""
         ...
 
+    async def release(self, message_id: str, not_before: datetime) -> None:
+        """Give back a leased, unsent reply without counting an attempt; due again at `not_before`."""
+        ...
+
     async def pending_count(self) -> int:
         """How many replies are not yet sent and not given up."""
         ...

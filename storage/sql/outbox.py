@@ -76,6 +76,9 @@ class SqlOutbox:
             changes["not_before"] = retry_at
         await self._set(message_id, **changes)
 
+    async def release(self, message_id: str, not_before: datetime) -> None:
+        await self._set(message_id, leased_until=None, not_before=not_before)
+
     async def pending_count(self) -> int:
         statement = select(func.count()).select_from(outbox).where(outbox.c.status == PENDING)
         return int((await self._conn.execute(statement)).scalar_one())

@@ -453,6 +453,16 @@ async def test_outbox_claim_one_by_id(store: SqlStore) -> None:
     assert second is None and missing is None
 
 
+async def test_outbox_release_gives_a_lease_back_without_an_attempt(store: SqlStore) -> None:
+    async with store.transaction() as tx:
+        await tx.outbox.put(reply_message("held"))
+        [leased] = await tx.outbox.claim_due(T0, 10, 300)
+        await tx.outbox.release(leased.id, T0 + timedelta(seconds=2))
+        assert await tx.outbox.claim_due(T0 + timedelta(seconds=1), 10, 300) == []
+        again = await tx.outbox.claim_due(T0 + timedelta(seconds=2), 10, 300)
+    assert [(m.id, m.attempts) for m in again] == [("held", 0)]
+
+
 async def test_outbox_sent_retry_and_dead(store: SqlStore) -> None:
     async with store.transaction() as tx:
         for message_id in ("ok", "flaky", "doomed"):

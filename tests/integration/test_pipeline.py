@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import UTC, datetime
 
@@ -11,6 +12,7 @@ from intake.records import (
     Identity,
     InboundMessage,
     MessageKind,
+    OutboundMessage,
     Severity,
     Status,
 )
@@ -113,6 +115,42 @@ async def test_unsubscribe_marks_the_customer_unreachable_and_replies_nothing(ru
     async with runtime.store.transaction() as tx:
         customer = await tx.customers.find_by_identity(Identity(ChannelName.WECHAT, "wx"))
     assert customer is not None and customer.reachable is False
+
+
+async def test_subscribing_again_makes_the_customer_reachable(runtime: Runtime) -> None:
+    for event in ("unsubscribe", "subscribe"):
+        await runtime.intake.receive(
+            message("", user="wx2", channel=ChannelName.WECHAT, kind=MessageKind.EVENT, event=event)
+        )
+    async with runtime.store.transaction() as tx:
+        customer = await tx.customers.find_by_identity(Identity(ChannelName.WECHAT, "wx2"))
+    assert customer is not None and customer.reachable is True
+
+
+async def test_one_turns_replies_reach_the_channel_in_the_order_written(runtime: Runtime) -> None:
+    sent: list[str] = []
+    slow: list[str] = []
+
+    class Recording:
+        name = ChannelName.TELEGRAM
+
+        async def start(self, on_message: object) -> None: ...
+
+        async def send(self, outbound: OutboundMessage) -> None:
+            await asyncio.sleep(0.05 if outbound.reply.text in slow else 0)  # the first is slower
+            sent.append(outbound.reply.text)
+
+        async def stop(self) -> None: ...
+
+    runtime.dispatcher.register(Recording())
+    for n in range(5):
+        result = await runtime.intake.receive(message("阿姨没带工具", user=f"order{n}", channel=ChannelName.TELEGRAM))
+        written = [r.reply.text for r in result.replies]
+        assert len(written) == 2
+        sent.clear()
+        slow[:] = written[:1]
+        await runtime.dispatcher.run_once()
+        assert sent == written
 
 
 async def test_replies_are_in_the_outbox_until_dispatched(runtime: Runtime) -> None:
