@@ -6,7 +6,7 @@ queue's live fragment and one ticket page, with N complaints in the store.
 Runs in-process on a SQLite file in a temporary directory: complaints go through the
 real pipeline, a manager logs in through the real login form, pages are fetched over a
 loopback aiohttp client. Prints median and p95 per page; results are recorded in
-benchmarks/results/console_pages.txt by hand with the command line used.
+benchmarks/RESULTS.md by hand with the command line used.
 """
 
 from __future__ import annotations
