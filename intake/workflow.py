@@ -56,13 +56,18 @@ LOW_RATING = 2
 class SlaState:
     """Where a ticket stands against its deadlines."""
 
-    state: str  # overdue | due_soon | on_track | paused | met | none
+    state: str  # overdue | due_soon | on_track | met | none
     next_due: datetime | None
     deadline: str | None  # which deadline is next
+    paused: bool = False  # waiting on the customer: the clock stands still
 
 
 def sla_state(complaint: Complaint, now: datetime) -> SlaState:
-    """The next unmet deadline of an open complaint and how urgent it is."""
+    """The next unmet deadline of an open complaint and how urgent it is.
+
+    While the complaint waits on the customer (`sla.paused_at`) its clock stands still: it is
+    on track, never overdue or due soon, as in the reports (`storage.sql.reports`).
+    """
     sla = complaint.sla
     pending = [
         (due, name)
@@ -78,14 +83,14 @@ def sla_state(complaint: Complaint, now: datetime) -> SlaState:
     if not pending:
         return SlaState("none", None, None)
     due, name = min(pending)
-    if sla.paused_at is not None:  # waiting on the customer: the clock stands still (as in reports)
-        return SlaState("paused", due, name)
+    if sla.paused_at is not None:
+        return SlaState("on_track", due, name, paused=True)
     if due <= now:
         return SlaState("overdue", due, name)
     return SlaState("due_soon" if due - now <= DUE_SOON else "on_track", due, name)
 
 
-SLA_STATES = ("overdue", "due_soon", "on_track", "paused", "met", "none")
+SLA_STATES = ("overdue", "due_soon", "on_track", "met", "none")
 _STATE_RANK = {name: rank for rank, name in enumerate(SLA_STATES)}
 
 
