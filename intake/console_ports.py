@@ -257,6 +257,10 @@ class TicketRouting(Protocol):
         """After a lead moved the ticket: tell the new owner, restart the timers, serve a queue."""
         ...
 
+    async def closed(self, number: str) -> Complaint | None:
+        """After staff closed a ticket (withdrawn, merged): timers stop, the team queue is served."""
+        ...
+
     async def pause(self, number: str, actor: str) -> Complaint:
         """Waiting on the customer: the SLA clock stops."""
         ...

@@ -9,9 +9,10 @@ ticket's scope.
 What the routing layer owns goes through the `TicketRouting` port, never around it:
 the first response and first feedback times, resolving (timers stop, the team queue
 is served), reopening by staff (fresh deadlines, management on the second reopen),
-the follow-up of a reassignment (notice to the new owner, timers), and waiting on the
-customer (the SLA clock pauses). The console side keeps what is its own: the
-messages to the customer, the notes and the audit of the agent's action.
+the follow-up of a reassignment (notice to the new owner, timers), closing or merging
+(timers stop, the team queue is served), and waiting on the customer (the SLA clock
+pauses). The console side keeps what is its own: the messages to the customer, the
+notes and the audit of the agent's action.
 """
 
 from __future__ import annotations
@@ -190,6 +191,8 @@ class TicketWorkflow:
             await _audit(tx, user, "complaint.status_changed", now, number, previous=str(previous), status=str(target))
         if target == Status.IN_PROGRESS and complaint.sla.first_response_at is None:
             await self._routing.record_first_response(number, user.actor)
+        elif target == Status.CLOSED:
+            await self._routing.closed(number)
         await self._done(number)
 
     async def reopen(self, user: ConsoleUser, number: str) -> None:
@@ -453,6 +456,7 @@ class TicketWorkflow:
             await tx.complaints.save(complaint)
             await _audit(tx, user, "complaint.merged", now, number, target=target)
             await _audit(tx, user, "complaint.duplicate_merged_in", now, target, source=number)
+        await self._routing.closed(number)
         await self._done(number)
         await self._done(target)
 

@@ -9,6 +9,7 @@ wins); calling again is harmless.
 - `resolve` — resolved; the agent frees up, so the team queue is served.
 - `reopen` — resolved → reopened, `reopen_count` + 1; reopened twice or more → management.
 - `reassigned` — after staff moved a complaint: notice to the new owner, timers, queue.
+- `closed` — after staff closed a complaint: timers stop, the team queue is served.
 - `pause` / `resume` — waiting on the customer stops the SLA clock; on resume every
   deadline not yet met moves later by the time spent waiting.
 - `set_duty` — an agent on or off duty; coming on duty serves the team queue.
@@ -163,6 +164,19 @@ class RoutingWorkflow:
         if self.watcher is not None:
             await self.watcher.track(complaint)
         if complaint.assignee is None and complaint.team and complaint.is_open:
+            await self.serve_queue(complaint.team)
+        return complaint
+
+    async def closed(self, number: str) -> Complaint | None:
+        """After a complaint was closed outside the router (the console): its timers stop and its
+        agent has room again, so the team queue is served."""
+        async with self._store.transaction() as tx:
+            complaint = await tx.complaints.get(number, with_transcript=False)
+        if complaint is None:
+            return None
+        if self.watcher is not None:
+            await self.watcher.track(complaint)
+        if complaint.status == Status.CLOSED and complaint.team:
             await self.serve_queue(complaint.team)
         return complaint
 

@@ -257,3 +257,21 @@ async def test_the_waiting_toggle_is_permission_checked(routed: Console) -> None
     await agent.post(f"/console/tickets/{number}/waiting", {"waiting": "0"})
     assert (await agent.post(f"/console/tickets/{number}/status", {"status": "closed"})).status == 303
     assert (await agent.post(f"/console/tickets/{number}/waiting", {"waiting": "1"})).status == 422
+
+
+async def test_closing_or_merging_stops_the_timers_and_serves_the_team_queue(routed: Console) -> None:
+    workflow = routing_of(routed.runtime).workflow
+    for agent, on in (("chen.jing", False), ("liu.yang", False), ("zhang.min", True)):
+        await workflow.set_duty(agent, on, "test")
+    number, duplicate = await _ticket(routed), await _ticket(routed, "阿姨还是迟到")
+    waiting = await _ticket(routed, "保洁没打扫干净", None)
+    assert (await _get(routed, waiting)).assignee is None
+    agent = routed.browsers["agent"]  # intake scheduled the timers of every ticket; closing cancels them
+    assert (await agent.post(f"/console/tickets/{number}/status", {"status": "closed"})).status == 303
+    assert await _timers(routed, number) == set()
+    assert (await _get(routed, waiting)).assignee == "zhang.min"  # served at once
+    later = await _ticket(routed, "工具没带齐", None)
+    assert (await agent.post(f"/console/tickets/{duplicate}/merge", {"target": waiting})).status == 303
+    assert (await _get(routed, duplicate)).status == Status.CLOSED
+    assert await _timers(routed, duplicate) == set()
+    assert (await _get(routed, later)).assignee == "zhang.min"
