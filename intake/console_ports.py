@@ -225,6 +225,51 @@ class ConsoleStore(Protocol):
         ...
 
 
+class TicketRouting(Protocol):
+    """What the routing layer owns when an agent works a ticket (implemented by
+    `router.workflow.RoutingWorkflow`, wired in `tousu`).
+
+    The console workflow checks the user's permission and scope, then hands these state
+    changes to the router, which records SLA met times, moves the status where the SLA
+    rules say so, audits the change (as `actor`) and keeps the SLA timers and team queues
+    in step. Each call is its own unit of work and is harmless when repeated.
+    """
+
+    async def record_first_response(self, number: str, actor: str) -> Complaint:
+        """An agent started: first response time; pending → in progress."""
+        ...
+
+    async def record_first_feedback(self, number: str, actor: str) -> Complaint:
+        """The customer got a first answer on substance (also the first response when unmet)."""
+        ...
+
+    async def resolve(self, number: str, actor: str, resolution: str | None = None) -> Complaint:
+        """→ resolved: the timers stop and the team queue is served at once."""
+        ...
+
+    async def reopen(self, number: str, actor: str) -> Complaint:
+        """resolved → reopened with fresh deadlines (reopened twice or more: management)."""
+        ...
+
+    async def reassigned(
+        self, number: str, actor: str, previous_team: str | None, previous_agent: str | None
+    ) -> Complaint:
+        """After a lead moved the ticket: tell the new owner, restart the timers, serve a queue."""
+        ...
+
+    async def closed(self, number: str) -> Complaint | None:
+        """After staff closed a ticket (withdrawn, merged): timers stop, the team queue is served."""
+        ...
+
+    async def pause(self, number: str, actor: str) -> Complaint:
+        """Waiting on the customer: the SLA clock stops."""
+        ...
+
+    async def resume(self, number: str, actor: str) -> Complaint:
+        """The customer answered: unmet deadlines move later by the time spent waiting."""
+        ...
+
+
 __all__: Sequence[str] = [
     "ConsoleStore",
     "ConsoleTransaction",
@@ -235,6 +280,7 @@ __all__: Sequence[str] = [
     "Session",
     "SessionStore",
     "StoredUser",
+    "TicketRouting",
     "UserDirectory",
     "Worklog",
 ]

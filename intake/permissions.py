@@ -23,6 +23,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "ticket:note": _DESK,
     "ticket:status": _DESK,
     "ticket:resolve": _DESK,
+    "ticket:wait": _DESK,  # waiting on the customer: pauses / resumes the SLA clock
     "ticket:classify": _DESK,
     "ticket:followup": _DESK,
     "ticket:link": _DESK,

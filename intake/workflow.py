@@ -3,18 +3,27 @@
 `TicketWorkflow` runs each change in one unit of work (the change, the transcript, the
 outbox and the audit event commit together), checks status changes through
 `intake.status`, and calls its commit hook afterwards (wake the dispatcher, live feed).
-Permissions are checked by the caller (`intake.permissions`).
+Permissions are checked by the caller (`intake.permissions`) and again here for the
+ticket's scope.
+
+What the routing layer owns goes through the `TicketRouting` port, never around it:
+the first response and first feedback times, resolving (timers stop, the team queue
+is served), reopening by staff (fresh deadlines, management on the second reopen),
+the follow-up of a reassignment (notice to the new owner, timers), closing or merging
+(timers stop, the team queue is served), and waiting on the customer (the SLA clock
+pauses). The console side keeps what is its own: the messages to the customer, the
+notes and the audit of the agent's action.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from intake.console_ports import ConsoleStore, ConsoleTransaction, Correction
+from intake.console_ports import ConsoleStore, ConsoleTransaction, Correction, TicketRouting
 from intake.errors import InvalidInput, NotFound
 from intake.messages import label
 from intake.permissions import ConsoleUser, require_ticket
@@ -30,7 +39,6 @@ from intake.records import (
     OutboundMessage,
     Reply,
     Severity,
-    SlaDeadlines,
     Status,
     TranscriptEntry,
 )
@@ -52,10 +60,15 @@ class SlaState:
     state: str  # overdue | due_soon | on_track | met | none
     next_due: datetime | None
     deadline: str | None  # which deadline is next
+    paused: bool = False  # waiting on the customer: the clock stands still
 
 
 def sla_state(complaint: Complaint, now: datetime) -> SlaState:
-    """The next unmet deadline of an open complaint and how urgent it is."""
+    """The next unmet deadline of an open complaint and how urgent it is.
+
+    While the complaint waits on the customer (`sla.paused_at`) its clock stands still: it is
+    on track, never overdue or due soon, as in the reports (`storage.sql.reports`).
+    """
     sla = complaint.sla
     pending = [
         (due, name)
@@ -71,6 +84,8 @@ def sla_state(complaint: Complaint, now: datetime) -> SlaState:
     if not pending:
         return SlaState("none", None, None)
     due, name = min(pending)
+    if sla.paused_at is not None:
+        return SlaState("on_track", due, name, paused=True)
     if due <= now:
         return SlaState("overdue", due, name)
     return SlaState("due_soon" if due - now <= DUE_SOON else "on_track", due, name)
@@ -123,6 +138,7 @@ class TicketWorkflow:
         store: ConsoleStore,
         scripts: ReplyScripts,
         clock: Clock,
+        routing: TicketRouting,
         *,
         locale: str = "zh",
         on_change: ChangeHook | None = None,
@@ -130,6 +146,7 @@ class TicketWorkflow:
         self._store = store
         self._scripts = scripts
         self._clock = clock
+        self._routing = routing
         self._locale = locale
         self._on_change = on_change
 
@@ -154,19 +171,48 @@ class TicketWorkflow:
         return complaint
 
     async def change_status(self, user: ConsoleUser, number: str, target: Status) -> None:
-        """Move a ticket by the rules of `intake.status` (resolving goes through `resolve`)."""
+        """Move a ticket by the rules of `intake.status` (resolving goes through `resolve`).
+
+        Starting work records the first response through the router; reopening a resolved
+        ticket is the router's reopen (fresh deadlines, management on the second one).
+        """
         if target == Status.RESOLVED:
             raise InvalidInput("use resolve to resolve a ticket", field="status")
+        if target == Status.REOPENED:
+            await self.reopen(user, number)
+            return
         now = self._clock.now()
         async with self._store.transaction() as tx:
             complaint = await self._load(tx, user, "ticket:status", number)
             previous = complaint.status
             check_transition(previous, target)
             complaint.status, complaint.updated_at = target, now
-            if target == Status.IN_PROGRESS and complaint.sla.first_response_at is None:
-                complaint.sla = _sla(complaint, first_response_at=now)
             await tx.complaints.save(complaint)
             await _audit(tx, user, "complaint.status_changed", now, number, previous=str(previous), status=str(target))
+        if target == Status.IN_PROGRESS and complaint.sla.first_response_at is None:
+            await self._routing.record_first_response(number, user.actor)
+        elif target == Status.CLOSED:
+            await self._routing.closed(number)
+        await self._done(number)
+
+    async def reopen(self, user: ConsoleUser, number: str) -> None:
+        """Staff reopen a resolved ticket (the customer was not satisfied by phone, say)."""
+        async with self._store.transaction() as tx:
+            complaint = await self._load(tx, user, "ticket:status", number)
+        check_transition(complaint.status, Status.REOPENED)
+        await self._routing.reopen(number, user.actor)
+        await self._done(number)
+
+    async def set_waiting(self, user: ConsoleUser, number: str, waiting: bool) -> None:
+        """Waiting on the customer (等待客户回复) on or off: the router pauses or resumes the SLA clock."""
+        async with self._store.transaction() as tx:
+            complaint = await self._load(tx, user, "ticket:wait", number)
+        if waiting:
+            if not complaint.is_open:
+                raise InvalidInput(f"{number} is not open", field="status")
+            await self._routing.pause(number, user.actor)
+        else:
+            await self._routing.resume(number, user.actor)
         await self._done(number)
 
     async def correct(self, user: ConsoleUser, number: str, category: Category, severity: Severity) -> None:
@@ -276,6 +322,8 @@ class TicketWorkflow:
                 team=complaint.team,
                 agent=complaint.assignee,
             )
+        if previous != (complaint.team, complaint.assignee):
+            await self._routing.reassigned(number, user.actor, previous[0], previous[1])
         await self._done(number)
 
     async def escalate(self, user: ConsoleUser, number: str, reason: str, notify_customer: bool = True) -> None:
@@ -331,16 +379,6 @@ class TicketWorkflow:
             complaint = await self._load(tx, user, "ticket:reply", number)
             reply = Reply(body, (), template, template_version)
             outcome = await self._send(tx, user, complaint, reply, now)
-            if complaint.sla.first_feedback_at is None or complaint.sla.first_response_at is None:
-                complaint.sla = _sla(
-                    complaint,
-                    first_response_at=complaint.sla.first_response_at or now,
-                    first_feedback_at=complaint.sla.first_feedback_at or now,
-                )
-            if complaint.status == Status.PENDING:
-                complaint.status = Status.IN_PROGRESS
-            complaint.updated_at = now
-            await tx.complaints.save(complaint)
             await _audit(
                 tx,
                 user,
@@ -351,31 +389,32 @@ class TicketWorkflow:
                 template=template,
                 delivered=outcome.delivered_by_channel,
             )
+        if complaint.sla.first_feedback_at is None or complaint.status == Status.PENDING:
+            await self._routing.record_first_feedback(number, user.actor)
         await self._done(number, outcome.delivered_by_channel)
         return outcome
 
     async def resolve(self, user: ConsoleUser, number: str, resolution: str, compensation: str | None) -> None:
-        """Resolve: record the result, send it with the satisfaction request to the customer.
+        """Resolve: the router resolves (timers stop, the team queue is served at once), then
+        the result and the satisfaction request go to the customer.
 
         The customer's rating comes back through the pipeline (a low one reopens).
         """
         text = _text(resolution, "resolution")
+        offered = _optional(compensation, "compensation", MAX_TEXT)
+        async with self._store.transaction() as tx:
+            complaint = await self._load(tx, user, "ticket:resolve", number)
+        previous = complaint.status
+        check_transition(previous, Status.RESOLVED)
+        await self._routing.resolve(number, user.actor, text)
         now = self._clock.now()
         async with self._store.transaction() as tx:
             complaint = await self._load(tx, user, "ticket:resolve", number)
-            previous = complaint.status
-            check_transition(previous, Status.RESOLVED)
             complaint.resolution = text
-            complaint.compensation = _optional(compensation, "compensation", MAX_TEXT)
-            complaint.status, complaint.updated_at = Status.RESOLVED, now
+            complaint.compensation = offered
+            complaint.updated_at = now
             complaint.satisfaction = None
             complaint.rating_requested_at = now
-            complaint.sla = _sla(
-                complaint,
-                resolved_at=now,
-                first_response_at=complaint.sla.first_response_at or now,
-                first_feedback_at=complaint.sla.first_feedback_at or now,
-            )
             await tx.complaints.save(complaint)
             customer = await tx.customers.get(complaint.customer_id)
             extra = {
@@ -390,7 +429,7 @@ class TicketWorkflow:
             await _audit(
                 tx,
                 user,
-                "complaint.resolved",
+                "complaint.resolution_sent",
                 now,
                 number,
                 previous=str(previous),
@@ -417,6 +456,7 @@ class TicketWorkflow:
             await tx.complaints.save(complaint)
             await _audit(tx, user, "complaint.merged", now, number, target=target)
             await _audit(tx, user, "complaint.duplicate_merged_in", now, target, source=number)
+        await self._routing.closed(number)
         await self._done(number)
         await self._done(target)
 
@@ -471,10 +511,6 @@ def script_context(
     return ScriptContext(
         purpose, locale, complaint.conversation.channel, complaint.category, complaint.severity, variables
     )
-
-
-def _sla(complaint: Complaint, **changes: Any) -> SlaDeadlines:
-    return replace(complaint.sla, **changes)
 
 
 def _customer_vars(customer: Customer | None) -> dict[str, Any]:

@@ -8,6 +8,8 @@ wins); calling again is harmless.
 - `record_first_feedback` — the customer got a first answer on substance.
 - `resolve` — resolved; the agent frees up, so the team queue is served.
 - `reopen` — resolved → reopened, `reopen_count` + 1; reopened twice or more → management.
+- `reassigned` — after staff moved a complaint: notice to the new owner, timers, queue.
+- `closed` — after staff closed a complaint: timers stop, the team queue is served.
 - `pause` / `resume` — waiting on the customer stops the SLA clock; on resume every
   deadline not yet met moves later by the time spent waiting.
 - `set_duty` — an agent on or off duty; coming on duty serves the team queue.
@@ -101,7 +103,14 @@ class RoutingWorkflow:
             check_transition(complaint.status, Status.RESOLVED)
             complaint.status = Status.RESOLVED
             complaint.resolution = resolution or complaint.resolution
-            complaint.sla = replace(complaint.sla, resolved_at=now, paused_at=None)
+            sla = complaint.sla  # settled at once (on the phone): started and answered now
+            complaint.sla = replace(
+                sla,
+                resolved_at=now,
+                paused_at=None,
+                first_response_at=sla.first_response_at or now,
+                first_feedback_at=sla.first_feedback_at or now,
+            )
             if complaint.status == Status.RESOLVED and complaint.reopen_count:
                 # resolved again after a reopen: the customer is asked to rate the new result
                 complaint.satisfaction, complaint.rating_requested_at = None, None
@@ -125,6 +134,50 @@ class RoutingWorkflow:
         complaint = await self._change_tx(number, actor, "complaint.reopened", change)
         for notice in notices:
             await self._send(notice)
+        return complaint
+
+    async def reassigned(
+        self, number: str, actor: str, previous_team: str | None, previous_agent: str | None
+    ) -> Complaint:
+        """After staff moved a complaint (the console's reassign): the new owner (its lead when
+        nobody) and the previous agent are told, the timers follow the new state, and a
+        complaint left without an agent waits in its team's queue, which is served at once."""
+        now = self._now()
+        async with self._store.transaction() as tx:
+            complaint = await tx.complaints.get(number, with_transcript=False)
+            if complaint is None:
+                raise NotFound(f"complaint {number} does not exist", number=number)
+            data = {
+                "previous_team": previous_team,
+                "previous_agent": previous_agent,
+                "team": complaint.team,
+                "agent": complaint.assignee,
+            }
+            await tx.audit.append(Event(actor, "complaint.reassign_routed", now, number, data))
+        owner = complaint.assignee or self._config.lead_of(complaint.team)
+        previous = previous_agent if previous_agent != complaint.assignee else None
+        notice = self._notices.make(
+            NoticeKind.REASSIGNED, complaint, [owner, previous], now, previous_agent=previous_agent
+        )
+        if notice.recipients:
+            await self._send(notice)
+        if self.watcher is not None:
+            await self.watcher.track(complaint)
+        if complaint.assignee is None and complaint.team and complaint.is_open:
+            await self.serve_queue(complaint.team)
+        return complaint
+
+    async def closed(self, number: str) -> Complaint | None:
+        """After a complaint was closed outside the router (the console): its timers stop and its
+        agent has room again, so the team queue is served."""
+        async with self._store.transaction() as tx:
+            complaint = await tx.complaints.get(number, with_transcript=False)
+        if complaint is None:
+            return None
+        if self.watcher is not None:
+            await self.watcher.track(complaint)
+        if complaint.status == Status.CLOSED and complaint.team:
+            await self.serve_queue(complaint.team)
         return complaint
 
     async def on_reopened(self, number: str) -> Complaint | None:

@@ -13,12 +13,18 @@ Settings (also as `TOUSU_*` environment variables):
 - `TOUSU_TELEGRAM_AGENT_TOKEN` + `TOUSU_TELEGRAM_AGENT_CHAT`: Telegram bot and agents' chat id;
   `TOUSU_TELEGRAM_API_BASE` points the bot at another Bot API server.
 - `TOUSU_COMPANY_NAME`: the company name the scripts use ({{ company }}).
+
+Scripts saved in one process reach the others: `Routing.scripts_saved` publishes the new
+version on the event bus (topic `SCRIPTS_TOPIC`), and every process that follows the
+topic (`Routing.follow_scripts`, started by `Routing.start`) reloads its book from the
+repository. With memory coordination there is one process and nothing to reach.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +33,7 @@ from bots.notifiers import ConsoleFeedNotifier, TelegramAgentNotifier, WeComRobo
 from intake.pipeline import IntakeResult
 from intake.ports import Clock, EventBus, Notifier, Store, Timers
 from intake.records import Status
-from intake.routing_ports import AgentRegistry, ScriptRepository
+from intake.routing_ports import AgentRegistry, ScriptRepository, ScriptVersion
 from router import load_rules, load_scripts
 from router.config import RoutingConfig
 from router.engine import RulesRouter
@@ -41,6 +47,8 @@ from storage.sql.store import SqlStore
 from tousu.config import Settings
 
 log = logging.getLogger(__name__)
+
+SCRIPTS_TOPIC = "routing:scripts"
 
 
 @dataclass(slots=True)
@@ -58,15 +66,23 @@ class Routing:
     notifiers: list[Notifier] = field(default_factory=list)
     running: bool = False
     pending: set[asyncio.Task[None]] = field(default_factory=set)
+    bus: EventBus | None = None
+    origin: str = field(default_factory=lambda: uuid.uuid4().hex)
+    follower: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Rebuild the SLA timers from the database and run the watcher."""
+        """Rebuild the SLA timers from the database, run the watcher, follow script saves."""
         await self.watcher.start()
+        try:
+            await self.follow_scripts()
+        except Exception:  # scripts still work here; other processes' saves arrive on restart
+            log.exception("cannot follow script saves of other processes")
         self.running = True
 
     async def stop(self) -> None:
-        """Stop the watcher and release the notifiers' connections."""
+        """Stop the watcher and the script follower, release the notifiers' connections."""
         await self.settle()
+        await self.unfollow_scripts()
         await self.watcher.stop()
         self.running = False
         for notifier in self.notifiers:
@@ -88,6 +104,48 @@ class Routing:
             self._background(self.workflow.on_reopened(complaint.number), complaint.number)
         elif complaint.status == Status.CLOSED and complaint.team:  # its agent has room again
             self._background(self.workflow.serve_queue(complaint.team), complaint.number)
+
+    async def scripts_saved(self, version: ScriptVersion) -> None:
+        """Tell the other processes that a script version was saved (they reload their book)."""
+        if self.bus is None:
+            return
+        data = {"type": "script_saved", "key": version.key, "version": version.version, "origin": self.origin}
+        try:
+            await self.bus.publish(SCRIPTS_TOPIC, data)
+        except Exception:  # the version is stored; the others pick it up at their next reload
+            log.exception("could not publish the save of script %s v%s", version.key, version.version)
+
+    async def follow_scripts(self) -> None:
+        """Reload the book whenever another process saves a script; returns once subscribed."""
+        if self.bus is None or (self.follower is not None and not self.follower.done()):
+            return
+        ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.follower = asyncio.create_task(self._follow(self.bus, ready), name="script-follower")
+        await ready
+
+    async def unfollow_scripts(self) -> None:
+        """Stop following script saves."""
+        task, self.follower = self.follower, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _follow(self, bus: EventBus, ready: asyncio.Future[None]) -> None:
+        try:
+            async with bus.subscribe(SCRIPTS_TOPIC) as messages:
+                ready.set_result(None)
+                async for message in messages:
+                    if message.get("type") != "script_saved" or message.get("origin") == self.origin:
+                        continue
+                    try:
+                        await self.scripts.reload()
+                    except Exception:  # the next save or a restart reloads again
+                        log.exception("reloading the reply scripts failed")
+        except Exception as error:
+            if not ready.done():
+                ready.set_exception(error)
+            else:
+                log.exception("following script saves stopped")
 
     async def settle(self) -> None:
         """Wait for the follow-ups still running (tests, shutdown)."""
@@ -151,7 +209,7 @@ async def build_routing(settings: Settings, store: Store, timers: Timers, bus: E
     watcher = SlaWatcher(store, timers, router, notices, send, clock=clock)
     workflow = RoutingWorkflow(store, router, notices, send, registry=registry, watcher=watcher)
     watcher.on_tick = workflow.serve_all_queues
-    return Routing(config, router, scripts, registry, repository, notices, watcher, workflow, notifiers)
+    return Routing(config, router, scripts, registry, repository, notices, watcher, workflow, notifiers, bus=bus)
 
 
 def routing_of(runtime: Any) -> Routing:

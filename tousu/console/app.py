@@ -41,6 +41,7 @@ from tousu.console.context import render as render_page
 from tousu.console.pages import PUBLIC, Handler, action_of, discover
 from tousu.console.scripts_admin import BookScriptAdmin, ensure_repository
 from tousu.console.security import same, session_id
+from tousu.routing_wiring import routing_of
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +66,22 @@ def console_app(runtime: Runtime, *, prefix: str = "/console") -> web.Applicatio
     app = web.Application(middlewares=[console_middleware])
     store = SqlConsoleStore(runtime.store)
     workflow = TicketWorkflow(
-        store, runtime.scripts, runtime.clock, locale=runtime.settings.locale, on_change=_change_hook(runtime)
+        store,
+        runtime.scripts,
+        runtime.clock,
+        routing_of(runtime).workflow,
+        locale=runtime.settings.locale,
+        on_change=_change_hook(runtime),
     )
     console = Console(runtime, store, make_templates(), workflow, discover())
     if isinstance(runtime.scripts, ScriptBook):
         durable = ensure_repository(runtime.scripts)
-        console.scripts = BookScriptAdmin(runtime.scripts, durable=durable, locale=runtime.settings.locale)
+        console.scripts = BookScriptAdmin(
+            runtime.scripts,
+            durable=durable,
+            locale=runtime.settings.locale,
+            on_saved=routing_of(runtime).scripts_saved,
+        )
     app[CONSOLE] = console
     app[PREFIX_KEY] = prefix
     for page in console.pages:

@@ -4,11 +4,14 @@
 the book was given. When the runtime's book has none (the embedded default before the
 SQL repository is wired), `ensure_repository` gives it a process-memory one, so edits
 work but do not outlive the process; `BookScriptAdmin.durable` says which it is.
+After every save and rollback `on_saved` is called with the new version (the wiring
+publishes it on the event bus so the books of the other processes reload).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -122,10 +125,23 @@ _UNKNOWN = re.compile(r"unknown variable \{\{ (\w+) \}\}")
 class BookScriptAdmin:
     """`ScriptAdmin` over a `ScriptBook`."""
 
-    def __init__(self, book: ScriptBook, *, durable: bool, locale: str = "zh") -> None:
+    def __init__(
+        self,
+        book: ScriptBook,
+        *,
+        durable: bool,
+        locale: str = "zh",
+        on_saved: Callable[[ScriptVersion], Awaitable[None]] | None = None,
+    ) -> None:
         self._book = book
         self.durable = durable
         self._locale = locale
+        self._on_saved = on_saved
+
+    async def _saved(self, version: ScriptVersion) -> ScriptVersion:
+        if self._on_saved is not None:
+            await self._on_saved(version)
+        return version
 
     def keys(self) -> list[ScriptSummary]:
         found = []
@@ -173,16 +189,17 @@ class BookScriptAdmin:
         problems = self.problems(canonical, body)
         if problems:
             raise InvalidInput("; ".join(p.message for p in problems), problems=len(problems))
-        return await self._book.save(canonical, body, author=author, note=note)
+        return await self._saved(await self._book.save(canonical, body, author=author, note=note))
 
     async def rollback(self, key: str, version: int, author: str) -> ScriptVersion:
         canonical = _canonical(key)
         old = next((v for v in await self._book.history(canonical) if v.version == version), None)
         if old is None:
             raise InvalidInput(f"{canonical} has no version {version}", field="version")
-        return await self._book.save(
+        saved = await self._book.save(
             canonical, old.body, author=author, quick_replies=old.quick_replies, note=f"rollback to v{version}"
         )
+        return await self._saved(saved)
 
 
 def _canonical(key: str) -> str:

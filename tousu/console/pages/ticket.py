@@ -109,7 +109,9 @@ async def ticket(request: web.Request) -> web.StreamResponse:
     ):
         if due is None:
             continue
-        if met is not None:
+        if met is None and sla.paused_at is not None:
+            state, detail = "paused", context.t("console.sla.paused")
+        elif met is not None:
             state, detail = (
                 "met",
                 context.t("console.sla.done_at", time=met.astimezone(context.console.zone).strftime("%m-%d %H:%M")),
@@ -246,6 +248,17 @@ async def escalate(request: web.Request) -> web.StreamResponse:
     redirect(request, f"/tickets/{number}", "saved")
 
 
+@action("ticket:wait")
+async def waiting(request: web.Request) -> web.StreamResponse:
+    """Waiting on the customer (等待客户回复) on or off: pauses or resumes the SLA clock."""
+    context, number, form = ctx(request), _number(request), await _form(request)
+    flag = form.get("waiting")
+    if flag not in ("0", "1"):
+        raise InvalidInput("waiting: 1 or 0", field="waiting")
+    await context.console.workflow.set_waiting(context.user, number, flag == "1")
+    redirect(request, f"/tickets/{number}", "saved")
+
+
 @action("ticket:reassign")
 async def reassign(request: web.Request) -> web.StreamResponse:
     context, number, form = ctx(request), _number(request), await _form(request)
@@ -275,5 +288,6 @@ PAGE = Page(
         web.post(_BASE + "/link", link),
         web.post(_BASE + "/reassign", reassign),
         web.post(_BASE + "/escalate", escalate),
+        web.post(_BASE + "/waiting", waiting),
     ],
 )
