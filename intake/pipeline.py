@@ -52,6 +52,7 @@ from intake.records import (
     Tier,
     TranscriptEntry,
 )
+from intake.script_variables import complaint_variables
 from intake.status import check_transition
 from intake.system_clock import SystemClock
 
@@ -570,21 +571,8 @@ class IntakeService:
             "timezone": self.settings.timezone,
         }
         if complaint is not None:
-            locale = self._locale(turn)
-            variables |= {
-                "number": complaint.number,
-                "category": str(complaint.category),
-                "category_label": label("category", complaint.category, locale),
-                "severity": str(complaint.severity),
-                "severity_label": label("severity", complaint.severity, locale),
-                "status": str(complaint.status),
-                "status_label": label("status", complaint.status, locale),
-                "team": complaint.team,
-                "agent": complaint.assignee,
-                "sla_first_response_due": _iso(complaint.sla.first_response_due),
-                "sla_first_feedback_due": _iso(complaint.sla.first_feedback_due),
-                "received_at": _iso(complaint.received_at),
-            }
+            # the channel the customer writes on now, not the one the complaint came in on
+            variables |= complaint_variables(complaint, self._locale(turn)) | {"channel": str(turn.message.channel)}
         variables |= extra
         return self._scripts.render(
             ScriptContext(
@@ -673,10 +661,6 @@ def _result_summary(result: IntakeResult) -> dict[str, Any]:
 
 def _conversation_from(data: dict[str, Any]) -> ConversationRef:
     return ConversationRef.from_json(data["conversation"])
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 __all__ = ["IntakeResult", "IntakeService", "IntakeSettings"]

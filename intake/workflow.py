@@ -25,7 +25,6 @@ from typing import Any
 
 from intake.console_ports import ConsoleStore, ConsoleTransaction, Correction, TicketRouting
 from intake.errors import InvalidInput, NotFound
-from intake.messages import label
 from intake.permissions import ConsoleUser, require_ticket
 from intake.ports import Clock, Purpose, ReplyScripts, ScriptContext
 from intake.records import (
@@ -42,6 +41,7 @@ from intake.records import (
     Status,
     TranscriptEntry,
 )
+from intake.script_variables import complaint_variables
 from intake.status import check_transition
 
 DUE_SOON = timedelta(hours=1)
@@ -489,25 +489,7 @@ def script_context(
     complaint: Complaint, purpose: Purpose, locale: str, extra: dict[str, Any] | None = None
 ) -> ScriptContext:
     """The context a reply script about `complaint` renders with."""
-    variables: dict[str, Any] = {
-        "number": complaint.number,
-        "category": str(complaint.category),
-        "category_label": label("category", complaint.category, locale),
-        "severity": str(complaint.severity),
-        "severity_label": label("severity", complaint.severity, locale),
-        "status": str(complaint.status),
-        "status_label": label("status", complaint.status, locale),
-        "team": complaint.team,
-        "agent": complaint.assignee,
-        "channel": str(complaint.channel),
-        "received_at": complaint.received_at.isoformat(),
-        "sla_first_response_due": _iso(complaint.sla.first_response_due),
-        "sla_first_feedback_due": _iso(complaint.sla.first_feedback_due),
-        "sla_report_due": _iso(complaint.sla.report_due),
-        "resolution": complaint.resolution,
-        "compensation": complaint.compensation,
-        **(extra or {}),
-    }
+    variables = complaint_variables(complaint, locale) | (extra or {})
     return ScriptContext(
         purpose, locale, complaint.conversation.channel, complaint.category, complaint.severity, variables
     )
@@ -517,10 +499,6 @@ def _customer_vars(customer: Customer | None) -> dict[str, Any]:
     if customer is None:
         return {}
     return {"customer_name": customer.name, "customer_title": customer.title}
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def _text(value: str | None, field: str, limit: int = MAX_TEXT) -> str:

@@ -13,16 +13,16 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 from intake.errors import InvalidInput
 from intake.ports import ScriptContext
-from intake.records import Complaint, Customer, QuickReply
+from intake.records import Complaint, Customer
 from intake.routing_ports import ScriptVersion
 from intake.workflow import script_context
 from router.scripts import ScriptBook, ScriptKey, build_variables
 from router.scripts.validate import sample_variables
+from storage.memory_routing import MemoryScriptRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,46 +76,12 @@ class ScriptAdmin(Protocol):
         ...
 
 
-class MemoryScripts:
-    """A `ScriptRepository` in process memory (used only when none is configured)."""
-
-    def __init__(self) -> None:
-        self._versions: dict[str, list[ScriptVersion]] = {}
-
-    async def current(self) -> dict[str, ScriptVersion]:
-        return {key: versions[-1] for key, versions in self._versions.items() if versions}
-
-    async def get(self, key: str, version: int | None = None) -> ScriptVersion | None:
-        versions = self._versions.get(key, [])
-        if version is None:
-            return versions[-1] if versions else None
-        return next((v for v in versions if v.version == version), None)
-
-    async def history(self, key: str) -> list[ScriptVersion]:
-        return list(self._versions.get(key, []))
-
-    async def save(
-        self,
-        key: str,
-        body: str,
-        at: datetime,
-        *,
-        author: str | None = None,
-        quick_replies: tuple[QuickReply, ...] = (),
-        note: str | None = None,
-    ) -> ScriptVersion:
-        versions = self._versions.setdefault(key, [])
-        version = ScriptVersion(key, len(versions) + 1, body, at, author, quick_replies, note)
-        versions.append(version)
-        return version
-
-
 def ensure_repository(book: ScriptBook) -> bool:
     """Give `book` a memory repository when it has none; True when its repository is durable."""
     if book.repository is None:
-        book.repository = MemoryScripts()
+        book.repository = MemoryScriptRepository()
         return False
-    return not isinstance(book.repository, MemoryScripts)
+    return not isinstance(book.repository, MemoryScriptRepository)
 
 
 _LINE = re.compile(r"on line (\d+)")
