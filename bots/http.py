@@ -40,8 +40,8 @@ class _HTTPJsonError(web.HTTPException):
         super().__init__(text=response.text, content_type="application/json")
 
 
-async def read_json_object(request: web.Request, limit: int) -> dict[str, Any]:
-    """The request body as a JSON object; a clear 4xx for a too large, invalid or non-object body."""
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The whole request body; 413 when it is over `limit` bytes (declared or actual)."""
     if request.content_length is not None and request.content_length > limit:
         fail(request, 413, "error.body_too_large", limit=limit)
     body = bytearray()
@@ -52,8 +52,14 @@ async def read_json_object(request: web.Request, limit: int) -> dict[str, Any]:
         body.extend(chunk)
     if len(body) > limit:
         fail(request, 413, "error.body_too_large", limit=limit)
+    return bytes(body)
+
+
+async def read_json_object(request: web.Request, limit: int) -> dict[str, Any]:
+    """The request body as a JSON object; a clear 4xx for a too large, invalid or non-object body."""
+    body = await read_body(request, limit)
     try:
-        data = json.loads(bytes(body).decode("utf-8"))
+        data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         fail(request, 400, "error.invalid_json")
     if not isinstance(data, dict):

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bots.gateway import IntakeGateway
-from bots.http import fail
+from bots.http import fail, read_body
 from bots.textsplit import split_message, utf8_bytes
 from bots.wechat_api import DEFAULT_OFFICIAL_BASE, DEFAULT_WORK_BASE, MessageApi, official_api, work_api
 from bots.wechat_crypto import CryptoError, MessageCipher, check_signature, signature
@@ -213,7 +213,7 @@ class WeChatChannel:
 
     async def callback(self, request: web.Request) -> web.Response:
         """One message or event from the platform."""
-        body = await _read_body(request, self.config.max_body_bytes)
+        body = await read_body(request, self.config.max_body_bytes)
         fields, encrypted = self._open(request, body)
         message = to_inbound(self.name, fields)
         if message is None:
@@ -323,20 +323,6 @@ def _parse(request: web.Request, body: bytes) -> Fields:
         return parse_xml(body)
     except XmlError as error:
         fail(request, 400, "error.invalid_xml", detail=str(error))
-
-
-async def _read_body(request: web.Request, limit: int) -> bytes:
-    if request.content_length is not None and request.content_length > limit:
-        fail(request, 413, "error.body_too_large", limit=limit)
-    body = bytearray()
-    while len(body) <= limit:  # read() returns what has arrived so far, not the whole body
-        chunk = await request.content.read(limit + 1 - len(body))
-        if not chunk:
-            break
-        body.extend(chunk)
-    if len(body) > limit:
-        fail(request, 413, "error.body_too_large", limit=limit)
-    return bytes(body)
 
 
 # --------------------------------------------------------------------------- construction

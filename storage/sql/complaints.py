@@ -8,17 +8,19 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy import ColumnElement, Select, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from intake.errors import NotFound
 from intake.ports import ComplaintFilter
 from intake.records import Complaint, ConversationRef, TranscriptEntry
+from intake.report_ports import ReportFilter
 from storage.crypto import FieldCipher
 from storage.sql.complaint_rows import complaint_from_row, complaint_values
 from storage.sql.dialect import upsert
 from storage.sql.message_rows import conversation_key, entry_from_row, message_values
 from storage.sql.schema import complaints, day_sequences, messages
+from storage.sql.types import as_utc
 
 NUMBER_DIGITS = 6
 
@@ -71,12 +73,12 @@ class SqlComplaintStore:
         return complaint
 
     async def list(self, query: ComplaintFilter) -> list[Complaint]:
-        statement = _newest_first(select(complaints).where(*_conditions(query)))
+        statement = _newest_first(select(complaints).where(*filter_conditions(query)))
         statement = statement.limit(max(query.limit, 0)).offset(max(query.offset, 0))
         return [complaint_from_row(r._mapping, self._cipher) for r in await self._conn.execute(statement)]
 
     async def count(self, query: ComplaintFilter) -> int:
-        statement = select(func.count()).select_from(complaints).where(*_conditions(query))
+        statement = select(func.count()).select_from(complaints).where(*filter_conditions(query))
         return int((await self._conn.execute(statement)).scalar_one())
 
     async def for_customer(self, customer_id: str) -> builtins.list[Complaint]:
@@ -128,11 +130,12 @@ def _newest_first(statement: Select[Any]) -> Select[Any]:
     return statement.order_by(complaints.c.received_at.desc(), complaints.c.number.desc())
 
 
-def _conditions(query: ComplaintFilter) -> list[ColumnElement[bool]]:
+def filter_conditions(query: ComplaintFilter | ReportFilter) -> list[ColumnElement[bool]]:
+    """The WHERE clauses on `complaints` of a listing's or a report's filter (SLA state aside)."""
     c = complaints.c
     conditions: list[ColumnElement[bool]] = []
     if query.status is not None:
-        conditions.append(c.status.in_([str(s) for s in query.status]))
+        conditions.append(c.status.in_([str(s) for s in query.status]) if query.status else false())
     equal: dict[str, Any] = {
         "category": query.category,
         "severity": query.severity,
@@ -143,7 +146,7 @@ def _conditions(query: ComplaintFilter) -> list[ColumnElement[bool]]:
     }
     conditions.extend(c[name] == str(value) for name, value in equal.items() if value is not None)
     if query.received_from is not None:
-        conditions.append(c.received_at >= query.received_from)
+        conditions.append(c.received_at >= as_utc(query.received_from))
     if query.received_to is not None:
-        conditions.append(c.received_at < query.received_to)
+        conditions.append(c.received_at < as_utc(query.received_to))
     return conditions

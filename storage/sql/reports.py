@@ -35,7 +35,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    false,
     func,
     literal,
     or_,
@@ -66,6 +65,7 @@ from intake.report_ports import (
 )
 from storage.crypto import FieldCipher
 from storage.sql.complaint_rows import complaint_from_row
+from storage.sql.complaints import filter_conditions
 from storage.sql.engine import SQLITE_BUSY_TIMEOUT_MS, normalize_url
 from storage.sql.schema import complaints, customers
 from storage.sql.store import SqlStore
@@ -286,22 +286,7 @@ def sla_state_case(now: datetime) -> Any:
 
 def conditions(query: ReportFilter, now: datetime) -> list[ColumnElement[bool]]:
     """The WHERE clauses of `query` on `complaints`."""
-    where: list[ColumnElement[bool]] = []
-    if query.status is not None:
-        where.append(c.status.in_([str(s) for s in query.status]) if query.status else false())
-    equal: dict[str, Any] = {
-        "category": query.category,
-        "severity": query.severity,
-        "channel": query.channel,
-        "team": query.team,
-        "assignee": query.assignee,
-        "customer_id": query.customer_id,
-    }
-    where.extend(c[name] == str(value) for name, value in equal.items() if value is not None)
-    if query.received_from is not None:
-        where.append(c.received_at >= as_utc(query.received_from))
-    if query.received_to is not None:
-        where.append(c.received_at < as_utc(query.received_to))
+    where = filter_conditions(query)
     if query.sla_state is not None:
         where.append(sla_state_conditions(now)[query.sla_state])
     return where
