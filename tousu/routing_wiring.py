@@ -27,7 +27,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -111,14 +111,21 @@ class Routing:
     async def reload_rules(self, config: RoutingConfig, at: datetime) -> None:
         """Swap the live routing rules for `config` (already validated by `router.parse_rules`).
 
-        The router, the notices and this object use it from the next complaint on, and the
-        agent registry is seeded with its teams' members (at `at`). Open complaints keep the
+        The router (and so the workflow and the SLA watcher, which read its rules), the
+        notices, the scripts' team and agent names and this object use it from the next
+        complaint on, and the agent registry is seeded with its teams' members (at `at`). Open complaints keep the
         team, priority and deadlines they were given. Only this process changes: another
         worker picks the file up at its restart (see `tousu/tuning.py`).
         """
         await self.registry.seed(config.agent_records(), at)
         self.router.replace_config(config)
         self.notices.replace_config(config)
+        self.scripts.directory = replace(
+            self.scripts.directory,
+            teams={code: {"zh": team.name, "en": team.name_en} for code, team in config.teams.items()},
+            agents=config.agent_names(),
+            tz=config.tz,
+        )
         self.config = config
 
     async def scripts_saved(self, version: ScriptVersion) -> None:

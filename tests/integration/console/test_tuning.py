@@ -134,7 +134,7 @@ async def test_rules_validate_preview_save_and_restart(console: Console) -> None
     assert page.status == 200
     shipped = _textarea(await page.text())
     assert FIRST_TO_SENIOR in shipped
-    edited = shipped.replace(FIRST_TO_SENIOR, FIRST_TO_FINANCE)
+    edited = shipped.replace(FIRST_TO_SENIOR, FIRST_TO_FINANCE).replace('name = "财务部"', 'name = "财务结算部"')
 
     broken = edited.replace('team = "finance"', 'team = "nosuchteam"', 1)
     line = broken.splitlines().index('team = "nosuchteam"') + 1
@@ -164,6 +164,8 @@ async def test_rules_validate_preview_save_and_restart(console: Console) -> None
     assert saved.status == 303 and "flash=rules_saved" in saved.headers["Location"]
     assert target.read_text(encoding="utf-8") == edited
     assert routing.router.config is routing.config and routing.config.source == str(target)
+    assert routing.workflow._config is routing.config and routing.watcher._config is routing.config
+    assert routing.scripts.directory.teams["finance"]["zh"] == "财务结算部"
     after = await _receive(console.runtime, "13700000002")  # a new customer: the first-complaint rule
     assert (await _category(console.runtime, after)) == ("punctuality", "finance")
     events = await _audit(console, "rules.saved")
