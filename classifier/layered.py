@@ -54,6 +54,15 @@ class LayeredClassifier:
         self.segmenter = segmenter
         self.model = model
 
+    def replace_lexicon(self, lexicon: Lexicon) -> Lexicon:
+        """Use `lexicon` from the next text on (the console's lexicon save); returns the old one.
+
+        The lexicon is one attribute read once per batch, so a swap never mixes two lexicons
+        within a text; the segmenter and the model are kept.
+        """
+        previous, self.lexicon = self.lexicon, lexicon
+        return previous
+
     def classify(self, text: str) -> Classification:
         """Classify one text (see the module docstring for how the layers combine)."""
         return self.classify_many([text])[0]

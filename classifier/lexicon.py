@@ -117,10 +117,19 @@ class Lexicon:
         """Read a lexicon TOML file (the shipped one by default)."""
         path = path or default_lexicon_path()
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read lexicon {path}: {exc}") from exc
-        return cls(data, str(path))
+        return cls.parse(text, str(path))
+
+    @classmethod
+    def parse(cls, text: str, source: str = "<text>") -> Lexicon:
+        """Validate and compile a lexicon given as TOML text (what `load` does after reading)."""
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"cannot read lexicon {source}: {exc}") from exc
+        return cls(data, source)
 
     # ------------------------------------------------------------------ building
 

@@ -43,8 +43,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # tuning
     "scripts:view": frozenset({"operator", "manager"}),
     "scripts:edit": frozenset({"operator"}),
-    "lexicon:edit": frozenset({"operator"}),
-    "rules:edit": frozenset({"operator"}),
+    "lexicon:view": frozenset({"operator", "admin"}),  # view, validate, 试一试
+    "lexicon:edit": frozenset({"operator"}),  # save (and swap the live lexicon)
+    "rules:view": frozenset({"operator", "admin"}),  # view, validate, preview
+    "rules:edit": frozenset({"operator"}),  # save (and swap the live router)
     # administration
     "users:manage": frozenset({"admin"}),
     "tokens:manage": frozenset({"admin"}),

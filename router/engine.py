@@ -46,6 +46,17 @@ class RulesRouter:
         self.sla = SlaBook(config.sla, config.calendar)
         self.chooser = AgentChooser(config.calendar, roster)
         self.clock: Clock = clock or _SystemClock()
+        self._roster = roster
+
+    def replace_config(self, config: RoutingConfig) -> None:
+        """Route by `config` from the next complaint on (the console's rules save).
+
+        Rebuilds the SLA book and the agent chooser from it (the round robin starts afresh);
+        `config` must come from the loader, which already checked every team it names.
+        """
+        self.sla = SlaBook(config.sla, config.calendar)
+        self.chooser = AgentChooser(config.calendar, self._roster)
+        self.config = config
 
     async def route(self, request: RoutingRequest, agents: AgentDirectory) -> Assignment:
         """Route one complaint (see `intake.ports.Router`)."""

@@ -34,6 +34,10 @@ class NoticeMaker:
         self._config = config
         self._locale = locale
 
+    def replace_config(self, config: RoutingConfig) -> None:
+        """Name agents and teams from `config` from now on (the console's rules save)."""
+        self._config = config
+
     def make(
         self,
         kind: NoticeKind,

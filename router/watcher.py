@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from intake.ports import Clock, ComplaintFilter, Notice, NoticeKind, Store, Timers, Transaction
 from intake.records import OPEN_STATUSES, Complaint, EscalationEntry, Event, Priority, Status
-from router.config import Action, EscalationStep
+from router.config import Action, EscalationStep, RoutingConfig
 from router.engine import RulesRouter
 from router.notices import NoticeMaker, NoticeSender
 
@@ -86,7 +86,6 @@ class SlaWatcher:
         self._store = store
         self._timers = timers
         self._router = router
-        self._config = router.config
         self._notices = notices
         self._send = send
         self._clock: Clock = clock or router.clock
@@ -97,6 +96,11 @@ class SlaWatcher:
         self.on_tick = on_tick
         self._tick_seconds = tick_seconds
         self._last_tick = 0.0
+
+    @property
+    def _config(self) -> RoutingConfig:
+        """The router's rules: read each time, so a console save (`RulesRouter.replace_config`) applies."""
+        return self._router.config
 
     def _now(self) -> datetime:
         return self._clock.now()

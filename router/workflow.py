@@ -31,6 +31,7 @@ from intake.ports import ComplaintFilter, Notice, NoticeKind, Store, Transaction
 from intake.records import OPEN_STATUSES, Complaint, EscalationEntry, Event, Status, Tier
 from intake.routing_ports import AgentRegistry, DutyRoster
 from intake.status import check_transition
+from router.config import RoutingConfig
 from router.engine import RulesRouter
 from router.notices import NoticeMaker, NoticeSender
 from router.watcher import SlaWatcher
@@ -57,11 +58,15 @@ class RoutingWorkflow:
     ) -> None:
         self._store = store
         self._router = router
-        self._config = router.config
         self._notices = notices
         self._send = send
         self.registry = registry
         self.watcher = watcher
+
+    @property
+    def _config(self) -> RoutingConfig:
+        """The router's rules: read each time, so a console save (`RulesRouter.replace_config`) applies."""
+        return self._router.config
 
     def _now(self) -> datetime:
         return self._router.clock.now()

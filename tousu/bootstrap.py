@@ -38,6 +38,7 @@ from storage.redis_client import connect_redis
 from storage.sql.store import SqlStore
 from tousu.config import Settings
 from tousu.routing_wiring import Routing, build_routing
+from tousu.tuning import lexicon_path
 from tousu.wechat_wiring import add_wechat_channels
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ async def build_runtime(settings: Settings, *, clock: Clock | None = None, migra
     clock = clock or SystemClock()
     store = SqlStore(url, cipher)
     coordination = await build_coordination(settings)
-    classifier = load_classifier(settings.classifier_model, settings.lexicon_path)
+    classifier = load_classifier(settings.classifier_model, lexicon_path(settings))
     routing = await build_routing(settings, store, coordination.timers, coordination.bus, clock)
     router, scripts = routing.router, routing.scripts
     intake = IntakeService(

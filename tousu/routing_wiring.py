@@ -7,7 +7,8 @@ and the workflow API. `Routing.start()` (from `tousu serve`) rebuilds the SLA ti
 from the database and runs the watcher; `Routing.stop()` ends it.
 
 Settings (also as `TOUSU_*` environment variables):
-- `routing_rules` (TOUSU_ROUTING_RULES): the rules TOML; the shipped one by default.
+- `routing_rules` (TOUSU_ROUTING_RULES): the rules TOML; unset, `<data_dir>/routing.toml` (saved
+  from the console's rules page) when it exists, else the shipped one.
 - `scripts_path` (TOUSU_SCRIPTS_PATH): a TOML file of reply scripts replacing shipped ones.
 - `TOUSU_WECOM_ROBOT_URL`: WeCom group robot webhook for agent notices.
 - `TOUSU_TELEGRAM_AGENT_TOKEN` + `TOUSU_TELEGRAM_AGENT_CHAT`: Telegram bot and agents' chat id;
@@ -26,7 +27,8 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from bots.notifiers import ConsoleFeedNotifier, TelegramAgentNotifier, WeComRobotNotifier
@@ -45,6 +47,7 @@ from storage.memory_routing import MemoryAgentRegistry, MemoryScriptRepository
 from storage.sql.routing import SqlAgentRegistry, SqlScriptRepository
 from storage.sql.store import SqlStore
 from tousu.config import Settings
+from tousu.tuning import rules_path
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +107,26 @@ class Routing:
             self._background(self.workflow.on_reopened(complaint.number), complaint.number)
         elif complaint.status == Status.CLOSED and complaint.team:  # its agent has room again
             self._background(self.workflow.serve_queue(complaint.team), complaint.number)
+
+    async def reload_rules(self, config: RoutingConfig, at: datetime) -> None:
+        """Swap the live routing rules for `config` (already validated by `router.parse_rules`).
+
+        The router (and so the workflow and the SLA watcher, which read its rules), the
+        notices, the scripts' team and agent names and this object use it from the next
+        complaint on, and the agent registry is seeded with its teams' members (at `at`). Open complaints keep the
+        team, priority and deadlines they were given. Only this process changes: another
+        worker picks the file up at its restart (see `tousu/tuning.py`).
+        """
+        await self.registry.seed(config.agent_records(), at)
+        self.router.replace_config(config)
+        self.notices.replace_config(config)
+        self.scripts.directory = replace(
+            self.scripts.directory,
+            teams={code: {"zh": team.name, "en": team.name_en} for code, team in config.teams.items()},
+            agents=config.agent_names(),
+            tz=config.tz,
+        )
+        self.config = config
 
     async def scripts_saved(self, version: ScriptVersion) -> None:
         """Tell the other processes that a script version was saved (they reload their book)."""
@@ -185,7 +208,7 @@ def build_notifiers(settings: Settings, bus: EventBus) -> list[Notifier]:
 
 async def build_routing(settings: Settings, store: Store, timers: Timers, bus: EventBus, clock: Clock) -> Routing:
     """Build the routing layer (see the module docstring)."""
-    config = load_rules(settings.routing_rules)
+    config = load_rules(rules_path(settings))
     registry: AgentRegistry
     repository: ScriptRepository
     if isinstance(store, SqlStore):

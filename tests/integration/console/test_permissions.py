@@ -58,6 +58,12 @@ CASES = [
     ),
     Case("script save", "POST", "/console/scripts/save", {"operator"}, {"key": "thanks.zh", "body": "谢谢您！"}),
     Case("script rollback", "POST", "/console/scripts/rollback", {"operator"}, {"key": "greeting.zh", "version": "1"}),
+    Case("lexicon", "GET", "/console/lexicon", {"operator", "admin"}),
+    Case("lexicon check", "POST", "/console/lexicon/check", {"operator", "admin"}, {"body": "[categories.other]"}),
+    Case("lexicon save", "POST", "/console/lexicon/save", {"operator"}, {"body": "[categories.other"}),
+    Case("rules", "GET", "/console/rules", {"operator", "admin"}),
+    Case("rules check", "POST", "/console/rules/check", {"operator", "admin"}, {"body": "[settings]"}),
+    Case("rules save", "POST", "/console/rules/save", {"operator"}, {"body": "[[rules]"}),
     Case("users", "GET", "/console/users", {"admin"}),
     Case(
         "user create",
