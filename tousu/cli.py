@@ -144,8 +144,9 @@ async def _token_revoke(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _classify(args: argparse.Namespace, settings: Settings) -> int:
     from classifier import load_classifier
+    from tousu.tuning import lexicon_path
 
-    classifier = load_classifier(settings.classifier_model, settings.lexicon_path)
+    classifier = load_classifier(settings.classifier_model, lexicon_path(settings))  # the lexicon the service uses
     # Batched streaming (the model runs once per batch of lines): see cli_classifier.stream.
     failures = cli_classifier.stream(classifier, sys.stdin, sys.stdout)
     return 1 if failures else 0

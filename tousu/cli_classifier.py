@@ -29,7 +29,7 @@ from intake.records import Category, Severity
 CorrectionSource = Callable[[argparse.Namespace], Iterable[Mapping[str, Any]]]
 
 MODEL_ENV = "TOUSU_CLASSIFIER_MODEL"
-LEXICON_ENV = "TOUSU_CLASSIFIER_LEXICON"
+LEXICON_ENV = "TOUSU_LEXICON_PATH"  # the same setting as the service
 BATCH = 512
 
 
