@@ -1,6 +1,6 @@
 """The operator lexicon: words and weights per category, severity triggers, intents.
 
-The lexicon is a TOML file (`classifier/data/lexicon.toml` is the shipped one; its header
+The lexicon is a TOML file (`classifier/resources/lexicon.toml` is the shipped one; its header
 documents the format). `Lexicon.load` validates it and compiles its terms; `Lexicon.scan`
 finds the cues in a normalised text, honouring negation, intensity and sarcasm.
 """
@@ -290,4 +290,4 @@ def _standalone(text: str, start: int, end: int) -> bool:
 
 def default_lexicon_path() -> Path:
     """The lexicon shipped in the package."""
-    return Path(str(resources.files("classifier") / "data" / "lexicon.toml"))
+    return Path(str(resources.files("classifier") / "resources" / "lexicon.toml"))

@@ -19,7 +19,7 @@ def _table() -> dict[int, str]:
     table[0x3000] = " "  # ideographic space
     for code in range(ord("A"), ord("Z") + 1):
         table[code] = chr(code + 32)
-    text = (resources.files("classifier") / "data" / "trad_simp.txt").read_text(encoding="utf-8")
+    text = (resources.files("classifier") / "resources" / "trad_simp.txt").read_text(encoding="utf-8")
     for line in text.splitlines():
         if len(line) == 2 and not line.startswith("#"):
             table[ord(line[0])] = line[1]

@@ -47,7 +47,7 @@ class DictEntry:
 
 def default_dictionary_path() -> Path:
     """The domain dictionary shipped in the package."""
-    return Path(str(resources.files("classifier") / "data" / "domain_dict.txt"))
+    return Path(str(resources.files("classifier") / "resources" / "domain_dict.txt"))
 
 
 def read_dictionary(path: Path) -> list[DictEntry]:

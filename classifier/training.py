@@ -217,4 +217,4 @@ def file_digest(path: Path) -> str:
 
 def shipped_corpus_path() -> Path:
     """The labelled corpus shipped in the package, from which the shipped model is built."""
-    return Path(str(resources.files("classifier") / "data" / SHIPPED_CORPUS))
+    return Path(str(resources.files("classifier") / "resources" / SHIPPED_CORPUS))

@@ -2,7 +2,7 @@
 
     python scripts/build_classifier_model.py [--out classifier/model] [--epochs N] [--hash-length 32768]
 
-Run it after editing `classifier/data/corpus.jsonl` (a unit test fails while the committed
+Run it after editing `classifier/resources/corpus.jsonl` (a unit test fails while the committed
 model is older than the corpus). Training is seeded, so the result is reproducible.
 """
 

@@ -54,7 +54,7 @@ def _unfiltered(original: str, text: str) -> Iterator[Entity]:
 
 
 def test_pre_checks_change_nothing():
-    corpus = (resources.files("classifier") / "data" / "corpus.jsonl").read_text(encoding="utf-8")
+    corpus = (resources.files("classifier") / "resources" / "corpus.jsonl").read_text(encoding="utf-8")
     texts = [json.loads(line)["text"] for line in corpus.splitlines() if line]
     texts += ["¥20", "20 yuan", "rmb 30", "人民币五十", "12:30", "下午", "凌晨两点", "小哥", "工人", "工号12"]
     for original in texts:

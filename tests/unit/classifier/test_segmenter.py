@@ -36,7 +36,7 @@ TRICKY = [
 
 def _texts() -> list[str]:
     texts = list(TRICKY)
-    corpus = resources.files("classifier") / "data" / "corpus.jsonl"
+    corpus = resources.files("classifier") / "resources" / "corpus.jsonl"
     if corpus.is_file():
         texts += [json.loads(line)["text"] for line in corpus.read_text(encoding="utf-8").splitlines() if line]
     root = Path(__file__).resolve().parents[3]
