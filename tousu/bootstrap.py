@@ -36,10 +36,10 @@ from storage.migrate import upgrade
 from storage.redis_adapters import RedisConversationState, RedisDedupe, RedisEventBus, RedisTimers
 from storage.redis_client import connect_redis
 from storage.sql.store import SqlStore
+from tousu.channel_wiring import add_telegram, add_wechat_channels
 from tousu.config import Settings
 from tousu.routing_wiring import Routing, build_routing
 from tousu.tuning import lexicon_path
-from tousu.wechat_wiring import add_wechat_channels
 
 log = logging.getLogger(__name__)
 
@@ -147,22 +147,6 @@ async def build_runtime(settings: Settings, *, clock: Clock | None = None, migra
     add_telegram(runtime)
     add_wechat_channels(runtime)
     return runtime
-
-
-def add_telegram(runtime: Runtime) -> None:
-    """Register the Telegram channel when `telegram_token` is set (else it stays off: 404)."""
-    settings = runtime.settings
-    if settings.telegram_token:
-        from bots.telegram import TelegramChannel
-
-        channel = TelegramChannel(
-            runtime.intake,
-            token=settings.telegram_token,
-            secret=settings.telegram_webhook_secret,
-            base_url=settings.telegram_api_base,
-            max_body_bytes=settings.max_body_bytes,
-        )
-        runtime.add_channel(channel)
 
 
 def _commit_hook(runtime: Runtime) -> Any:

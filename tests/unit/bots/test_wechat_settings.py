@@ -8,8 +8,8 @@ from bots.wechat import channels_from_settings
 from intake.errors import ConfigError
 from intake.records import ChannelName
 from storage.memory import MemoryConversationState, MemoryDedupe
+from tousu.channel_wiring import WECHAT_SETTINGS
 from tousu.config import load_settings
-from tousu.wechat_wiring import WECHAT_SETTINGS
 
 KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 

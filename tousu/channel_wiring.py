@@ -1,9 +1,13 @@
-"""Wiring of the WeChat Official Account and WeCom channels from the settings."""
+"""Wiring of the messaging channels (Telegram, WeChat Official Account, WeCom) from the settings.
+
+A channel whose settings are absent is not registered, so its route answers 404.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bots.telegram import TelegramChannel
 from bots.wechat import channels_from_settings
 
 if TYPE_CHECKING:
@@ -37,4 +41,18 @@ def add_wechat_channels(runtime: Runtime) -> None:
         max_body_bytes=settings.max_body_bytes,
         locale=settings.locale,
     ):
+        runtime.add_channel(channel)
+
+
+def add_telegram(runtime: Runtime) -> None:
+    """Register the Telegram channel when `telegram_token` is set."""
+    settings = runtime.settings
+    if settings.telegram_token:
+        channel = TelegramChannel(
+            runtime.intake,
+            token=settings.telegram_token,
+            secret=settings.telegram_webhook_secret,
+            base_url=settings.telegram_api_base,
+            max_body_bytes=settings.max_body_bytes,
+        )
         runtime.add_channel(channel)
