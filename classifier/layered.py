@@ -5,7 +5,10 @@ more lexicon evidence a text carries, the more the lexicon counts (up to
 `lexicon_share`). Severity: the highest of the lexicon triggers, the combo rules, the
 model's severity and the category floor, so a safety complaint is never `normal`.
 Intent: greetings, thanks, praise, progress questions and enquiries are told apart
-from complaints, and a text with real complaint evidence is always a complaint.
+from complaints, and a text with real complaint evidence is always a complaint. Without
+such evidence the lexicon's sentiment decides: more negative than positive evaluation
+(太慢了, 不过有点咸 after praise) is a complaint, positive evaluation is praise, and a
+text with no cue at all stays a complaint (the safe default of a complaint desk).
 """
 
 from __future__ import annotations
@@ -92,9 +95,13 @@ class LayeredClassifier:
         if intent in _SOCIAL:
             # 你好, 谢谢, praise: never a complaint, whatever the model makes of it.
             social = tuple(Cue("intent", h.term, h.target, h.weight) for h in scan.intents.get(intent, []))
+            if intent is Intent.PRAISE:
+                social += _sentiment_cues(scan, "positive")
             return Classification(Category.OTHER, Severity.NORMAL, 0.1, intent, social, tuple(entities))
         category, confidence, cues = self._category(scan, output)
         severity, severity_cues = self._severity(category, scan, output if intent is Intent.COMPLAINT else None)
+        if intent is Intent.COMPLAINT and scan.negative > 0:
+            cues += _sentiment_cues(scan, "negative")
         if intent is not Intent.COMPLAINT:
             confidence = min(confidence, 0.3)
             cues += [Cue("intent", h.term, h.target, h.weight) for h in scan.intents.get(intent, [])]
@@ -166,6 +173,8 @@ class LayeredClassifier:
             return Intent.COMPLAINT
         if Intent.PROGRESS in intents or COMPLAINT_NUMBER.search(text):
             return Intent.PROGRESS
+        if scan.negative > scan.positive:
+            return Intent.COMPLAINT  # 太慢了, 挺好的，就是有点咸: unhappy, even without a category cue
         if Intent.PRAISE in intents:
             return Intent.PRAISE
         weak = scan.evidence < COMPLAINT_EVIDENCE / 2
@@ -173,6 +182,8 @@ class LayeredClassifier:
             return Intent.THANKS
         if Intent.GREETING in intents and (len(text) <= _SHORT_SOCIAL or weak):
             return Intent.GREETING
+        if scan.positive > 0:
+            return Intent.PRAISE
         if Intent.ENQUIRY in intents:
             return Intent.ENQUIRY
         return Intent.COMPLAINT
@@ -180,6 +191,10 @@ class LayeredClassifier:
 
 _ORDER = {category: index for index, category in enumerate(Category)}
 _SOCIAL = (Intent.GREETING, Intent.THANKS, Intent.PRAISE)
+
+
+def _sentiment_cues(scan: Scan, polarity: str) -> tuple[Cue, ...]:
+    return tuple(Cue(h.layer, h.term, h.target, h.weight) for h in scan.sentiment if h.target == polarity)
 
 
 def _lexicon_confidence(scan: Scan, category: Category, saturation_weight: float) -> float:

@@ -1,8 +1,9 @@
-"""The operator lexicon: words and weights per category, severity triggers, intents.
+"""The operator lexicon: words and weights per category, severity triggers, intents, sentiment.
 
 The lexicon is a TOML file (`classifier/resources/lexicon.toml` is the shipped one; its header
 documents the format). `Lexicon.load` validates it and compiles its terms; `Lexicon.scan`
-finds the cues in a normalised text, honouring negation, intensity and sarcasm.
+finds the cues in a normalised text, honouring negation, intensity, sarcasm and contrast
+(挺好的，不过有点慢: what follows 不过 is what the customer means).
 """
 
 from __future__ import annotations
@@ -45,7 +46,23 @@ _NEGATION_NOISE = (
     "无论",
     "不知道",
     "没多久",
+    "特别",
+    "个别",
+    "分别",
+    "区别",
+    "差别",
+    "级别",
+    "类别",
+    "识别",
+    "告别",
 )
+# What the customer says after the last contrast word counts this much more, and before it
+# this much less: 服务挺好，但是太慢了 is a complaint about the speed.
+CONTRAST_FOCUS = 2.0
+CONTRAST_BACKGROUND = 0.5
+# A category cue of at most this weight is a topic word (态度, 客服) rather than a verdict:
+# followed in its clause by praise (态度特别好) it is no complaint.
+TOPIC_WEIGHT = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +105,9 @@ class Scan:
     severity: Severity = Severity.NORMAL
     severity_hits: list[Hit] = field(default_factory=list)
     intents: dict[Intent, list[Hit]] = field(default_factory=dict)
+    sentiment: list[Hit] = field(default_factory=list)
+    positive: float = 0.0
+    negative: float = 0.0
 
     @property
     def evidence(self) -> float:
@@ -184,14 +204,31 @@ class Lexicon:
             for term in words:
                 self._intent_roles[term].append(intent)
         self._intent_pattern = compile_terms(self._intent_roles)
+        self._build_sentiment(data.get("sentiment", {}))
         if not self.labels:
             raise ValueError("no [categories.*] section")
+
+    def _build_sentiment(self, section: dict[str, Any]) -> None:
+        roles: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for polarity in ("positive", "negative"):
+            for term, weight in section.get(polarity, {}).items():
+                roles[term].append((polarity, float(weight)))
+        for term in section.get("hedges", []):
+            roles[term].append(("hedge", 1.0))
+        for term in section.get("contrast", []):
+            roles[term].append(("contrast", 0.0))
+        for term in section.get("neutral", []):
+            roles.setdefault(term, [])  # matched, so it hides the shorter terms inside it
+        self.sentiment_words = {polarity: dict(section.get(polarity, {})) for polarity in ("positive", "negative")}
+        self._sentiment_roles = dict(roles)
+        self._sentiment_pattern = compile_terms(roles)
 
     # ------------------------------------------------------------------ scanning
 
     def scan(self, text: str) -> Scan:
         """Cues, category scores, severity and intent words of a normalised text."""
         scan = Scan()
+        self._sentiment(scan, text)
         if self._pattern is not None:
             for match in self._pattern.finditer(text):
                 self._take(scan, text, match)
@@ -211,6 +248,8 @@ class Lexicon:
             return
         boost = self._boost(text, start)
         for role in roles:
+            if role.kind == "category" and role.weight <= TOPIC_WEIGHT and _praised_after(scan, text, end):
+                continue
             if role.kind == "category":
                 hit = Hit(term, start, end, role.target, round(role.weight * boost, 3), "lexicon")
                 scan.hits.append(hit)
@@ -279,6 +318,46 @@ class Lexicon:
                 if intent is Intent.PRAISE and self._negated(text, start):
                     continue
                 scan.intents.setdefault(intent, []).append(Hit(term, start, end, intent.value, 1.0, "intent"))
+
+    def _sentiment(self, scan: Scan, text: str) -> None:
+        """Positive and negative evaluation, weighted by negation, intensity and contrast."""
+        if self._sentiment_pattern is None:
+            return
+        found: list[tuple[str, str, int, int, float]] = []
+        contrast_end = -1
+        for match in self._sentiment_pattern.finditer(text):
+            term, start, end = match.group(), match.start(), match.end()
+            if not _standalone(text, start, end):
+                continue
+            for kind, weight in self._sentiment_roles[term]:
+                if kind == "contrast":
+                    contrast_end = end
+                else:
+                    found.append((kind, term, start, end, weight))
+        for kind, term, start, end, weight in found:
+            after = contrast_end >= 0 and start >= contrast_end
+            if kind == "hedge" and not after:
+                continue  # 有点 counts only as the point after a contrast: 不错，就是有点咸
+            polarity = "negative" if kind == "hedge" else kind
+            if kind != "hedge" and term not in self.negation_keep and self._negated(text, start):
+                if polarity == "negative":
+                    continue  # 不慢, 没失望: no complaint, but no praise either
+                polarity = "negative"  # 不好吃, 不是很满意
+            focus = CONTRAST_FOCUS if after else CONTRAST_BACKGROUND if contrast_end >= 0 else 1.0
+            value = round(weight * focus * self._boost(text, start), 3)
+            scan.sentiment.append(Hit(term, start, end, polarity, value, "sentiment"))
+            if polarity == "positive":
+                scan.positive += value
+            else:
+                scan.negative += value
+
+
+def _praised_after(scan: Scan, text: str, end: int) -> bool:
+    """True when praise follows position `end` in its clause and nothing negative is said there."""
+    found = _CLAUSE_BREAK.search(text, end)
+    clause_end = found.start() if found else len(text)
+    in_clause = [hit for hit in scan.sentiment if end <= hit.start < clause_end]
+    return any(h.target == "positive" for h in in_clause) and not any(h.target == "negative" for h in in_clause)
 
 
 def _standalone(text: str, start: int, end: int) -> bool:

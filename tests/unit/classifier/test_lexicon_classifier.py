@@ -109,3 +109,68 @@ def test_a_broken_lexicon_is_a_config_error(tmp_path: Path):
         Lexicon.load(path)
     with pytest.raises(ConfigError):
         Lexicon.load(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # praise without a praise phrase of [intents.praise]: the sentiment decides
+        ("阿姨做饭很好吃，干活也很麻利", Intent.PRAISE),
+        ("月嫂特别有耐心，宝宝带得好", Intent.PRAISE),
+        ("The cleaner did a great job", Intent.PRAISE),
+        # a topic word followed by praise in its clause is no complaint
+        ("阿姨态度特别好，下次还约她", Intent.PRAISE),
+        ("客服态度也很好，解释得很清楚", Intent.PRAISE),
+        # praise, then a contrast: what follows the contrast is what the customer means
+        ("阿姨挺好的，就是干活有点慢", Intent.COMPLAINT),
+        ("整体还不错，但是饭菜太咸了", Intent.COMPLAINT),
+        # negated praise is a complaint
+        ("这次做的饭一点都不好吃", Intent.COMPLAINT),
+        ("说实话不是很满意", Intent.COMPLAINT),
+        # negative evaluation without a category cue is still a complaint, even as a question
+        ("怎么这么慢？", Intent.COMPLAINT),
+        ("太失望了，再也不会约你们家了", Intent.COMPLAINT),
+        # sentiment words inside neutral words count for nothing
+        ("好几次了，还是这样", Intent.COMPLAINT),
+        ("下午好", Intent.GREETING),
+    ],
+)
+def test_sentiment_tells_praise_from_complaint(lexicon_only: LayeredClassifier, text: str, intent: Intent):
+    result = lexicon_only.classify(text)
+    assert result.intent is intent, result.cues
+
+
+def test_sentiment_cues_explain_praise_and_complaint(lexicon_only: LayeredClassifier):
+    praise = lexicon_only.classify("阿姨做饭很好吃")
+    assert any(c.layer == "sentiment" and c.target == "positive" for c in praise.cues)
+    complaint = lexicon_only.classify("阿姨挺好的，就是有点慢")
+    assert any(c.layer == "sentiment" and c.target == "negative" for c in complaint.cues)
+
+
+def test_contrast_weighs_the_clause_after_it():
+    lexicon = Lexicon.load()
+    plain = lexicon.scan("阿姨很慢")
+    after = lexicon.scan("阿姨很好，但是很慢")
+    (slow_plain,) = [h for h in plain.sentiment if h.target == "negative"]
+    (slow_after,) = [h for h in after.sentiment if h.target == "negative"]
+    (good_before,) = [h for h in after.sentiment if h.target == "positive"]
+    assert slow_after.weight == 2 * slow_plain.weight
+    assert good_before.weight < slow_after.weight
+    assert lexicon.scan("阿姨有点慢").negative == lexicon.scan("阿姨慢").negative  # a hedge alone adds nothing
+
+
+def test_a_topic_word_then_praise_is_no_category_cue():
+    lexicon = Lexicon.load()
+    assert lexicon.scan("师傅态度特别好").scores == {}
+    assert lexicon.scan("师傅态度特别差").scores  # the same topic with a bad verdict stays a cue
+
+
+def test_negation_noise_does_not_negate(lexicon_only: LayeredClassifier):
+    # 特别 holds 别 ("don't"); it must not flip the praise that follows it
+    assert lexicon_only.classify("阿姨特别特别棒").intent is Intent.PRAISE
+
+
+def test_an_operator_lexicon_without_sentiment_still_loads():
+    lexicon = Lexicon.parse('[categories.quality]\nwords = { "脏" = 2.0 }\n')
+    scan = lexicon.scan("很好")
+    assert (scan.positive, scan.negative, scan.sentiment) == (0.0, 0.0, [])
