@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from classifier import messages as _messages  # noqa: F401 - registers the catalogue entries
 from intake.errors import InvalidInput
+from intake.messages import Message, entry
 
 TEXT_COLUMNS = ("text", "content", "complaint", "review", "内容", "投诉内容", "文本", "描述", "问题描述", "客户诉求")
 LABEL_COLUMNS = ("label", "category", "class", "类别", "分类", "投诉类别", "投诉类型", "问题类型")
@@ -48,7 +50,7 @@ def read_ledger(
     """Read a labelled file; columns are guessed from common names when not given."""
     rows, columns = _rows(path)
     if not rows:
-        raise InvalidInput(f"{path}: the file has no data rows")
+        raise InvalidInput(entry("classifier.ledger.no_rows", path=str(path)))
     text_key = _column(path, columns, text_column, TEXT_COLUMNS, "text")
     label_key = _column(path, columns, label_column, LABEL_COLUMNS, "label")
     severity_key = _optional_column(path, columns, severity_column, SEVERITY_COLUMNS)
@@ -64,12 +66,24 @@ def read_ledger(
         if ledger.severities is not None:
             ledger.severities.append(severity)
     if not ledger.texts:
-        raise InvalidInput(f"{path}: no row has both a text ({text_key!r}) and a label ({label_key!r})")
+        raise InvalidInput(
+            entry(
+                "classifier.ledger.no_labelled_rows",
+                path=str(path),
+                text_column=repr(text_key),
+                label_column=repr(label_key),
+            )
+        )
     ledger.counts = dict(Counter(ledger.labels).most_common())
     if len(ledger.counts) < min_classes:
         raise InvalidInput(
-            f"{path}: column {label_key!r} has only one label ({next(iter(ledger.counts))!r}); "
-            f"training needs at least {min_classes} different labels"
+            entry(
+                "classifier.ledger.one_label",
+                path=str(path),
+                column=repr(label_key),
+                label=repr(next(iter(ledger.counts))),
+                minimum=min_classes,
+            )
         )
     if ledger.severities is not None and len(set(ledger.severities)) < 2:
         ledger.severities = None  # one severity only: nothing to learn from it
@@ -87,16 +101,27 @@ def _cell(value: Any) -> str:
 def _column(path: Path, columns: list[str], wanted: str | None, guesses: tuple[str, ...], role: str) -> str:
     if wanted is not None:
         if wanted not in columns:
-            raise InvalidInput(f"{path}: no column {wanted!r}; the columns are {', '.join(map(repr, columns))}")
+            raise InvalidInput(
+                entry("classifier.ledger.no_column", path=str(path), column=repr(wanted), columns=_listed(columns))
+            )
         return wanted
     lowered = {c.strip().lower(): c for c in columns}
     for guess in guesses:
         if guess in lowered:
             return lowered[guess]
     raise InvalidInput(
-        f"{path}: cannot tell which column holds the {role}; the columns are {', '.join(map(repr, columns))} "
-        f"(name it with --{role}-column)"
+        entry(
+            "classifier.ledger.which_column",
+            path=str(path),
+            role=entry(f"classifier.role.{role}"),
+            columns=_listed(columns),
+            option=role,
+        )
     )
+
+
+def _listed(columns: list[str]) -> str:
+    return ", ".join(map(repr, columns))
 
 
 def _optional_column(path: Path, columns: list[str], wanted: str | None, guesses: tuple[str, ...]) -> str | None:
@@ -109,16 +134,19 @@ def _optional_column(path: Path, columns: list[str], wanted: str | None, guesses
 def _rows(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise InvalidInput(f"{path}: unsupported file type {suffix or '(none)'}; use one of {', '.join(SUFFIXES)}")
+        shown: str | Message = suffix or entry("classifier.ledger.no_suffix")
+        raise InvalidInput(
+            entry("classifier.ledger.bad_type", path=str(path), suffix=shown, suffixes=", ".join(SUFFIXES))
+        )
     if not path.is_file():
-        raise InvalidInput(f"{path}: no such file")
+        raise InvalidInput(entry("classifier.ledger.no_file", path=str(path)))
     if path.stat().st_size == 0:
-        raise InvalidInput(f"{path}: the file is empty")
+        raise InvalidInput(entry("classifier.ledger.empty", path=str(path)))
     if suffix == ".xlsx":
         return _xlsx_rows(path)
     text = _decode(path)
     if not text.strip():
-        raise InvalidInput(f"{path}: the file is empty")
+        raise InvalidInput(entry("classifier.ledger.empty", path=str(path)))
     if suffix in (".jsonl", ".json", ".ndjson"):
         return _json_rows(path, text)
     return _delimited_rows(path, text, "," if suffix == ".csv" else "\t")
@@ -131,16 +159,17 @@ def _decode(path: Path) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise InvalidInput(f"{path}: the file is neither UTF-8 nor GBK/GB18030 text (save it as UTF-8)")
+    raise InvalidInput(entry("classifier.ledger.encoding", path=str(path)))
 
 
 def _delimited_rows(path: Path, text: str, delimiter: str) -> tuple[list[dict[str, Any]], list[str]]:
     try:
         records = _split_records(text, delimiter)
     except csv.Error as exc:
-        raise InvalidInput(f"{path}: not a valid {'CSV' if delimiter == ',' else 'TSV'} file: {exc}") from exc
+        kind = "CSV" if delimiter == "," else "TSV"
+        raise InvalidInput(entry("classifier.ledger.bad_delimited", path=str(path), kind=kind, error=str(exc))) from exc
     if not records:
-        raise InvalidInput(f"{path}: the file is empty")
+        raise InvalidInput(entry("classifier.ledger.empty", path=str(path)))
     header = [cell.strip() for cell in records[0]]
     known = {c.lower() for c in TEXT_COLUMNS + LABEL_COLUMNS + SEVERITY_COLUMNS}
     if len(header) >= 2 and not any(cell.lower() in known for cell in header) and path.suffix.lower() != ".csv":
@@ -179,9 +208,9 @@ def _json_rows(path: Path, text: str) -> tuple[list[dict[str, Any]], list[str]]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise InvalidInput(f"{path}:{number}: not a JSON object: {exc.msg}") from exc
+            raise InvalidInput(entry("classifier.ledger.bad_json", path=str(path), line=number, error=exc.msg)) from exc
         if not isinstance(row, dict):
-            raise InvalidInput(f"{path}:{number}: expected a JSON object per line")
+            raise InvalidInput(entry("classifier.ledger.not_object", path=str(path), line=number))
         rows.append(row)
     columns = list(dict.fromkeys(key for row in rows for key in row))
     return rows, columns
@@ -195,31 +224,31 @@ def _xlsx_rows(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise InvalidInput(f"{path}: not a readable Excel .xlsx file: {exc}") from exc
+        raise InvalidInput(entry("classifier.ledger.bad_xlsx", path=str(path), error=str(exc))) from exc
     try:
         sheet = book.active
         if sheet is None:
-            raise InvalidInput(f"{path}: the workbook has no sheet")
+            raise InvalidInput(entry("classifier.ledger.no_sheet", path=str(path)))
         records = [row for row in sheet.iter_rows(values_only=True) if any(c not in (None, "") for c in row)]
     finally:
         book.close()
     if not records:
-        raise InvalidInput(f"{path}: the sheet is empty")
+        raise InvalidInput(entry("classifier.ledger.empty_sheet", path=str(path)))
     header = [_cell(c) or f"column{i}" for i, c in enumerate(records[0], 1)]
     return [dict(zip(header, r, strict=False)) for r in records[1:]], header
 
 
-def iter_jsonl(stream: io.TextIOBase | Any) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
-    """(line number, object or None, error or None) for each non-blank line of a stream."""
+def iter_jsonl(stream: io.TextIOBase | Any) -> Iterator[tuple[int, dict[str, Any] | None, Message | None]]:
+    """(line number, object or None, problem or None) for each non-blank line of a stream."""
     for number, line in enumerate(stream, 1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield number, None, f"line {number}: not JSON: {exc.msg}"
+            yield number, None, entry("classifier.jsonl.not_json", line=number, error=exc.msg)
             continue
         if not isinstance(obj, dict):
-            yield number, None, f"line {number}: expected a JSON object"
+            yield number, None, entry("classifier.jsonl.not_object", line=number)
             continue
         yield number, obj, None

@@ -16,8 +16,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from classifier.lexicon_check import lexicon_problems
 from classifier.trie import compile_terms
 from intake.errors import ConfigError
+from intake.messages import entry
 from intake.records import Category, Intent, Severity
 
 _CLAUSE_BREAK = re.compile(r"[,.!?;:，。！？；：、\n~～]")
@@ -127,10 +129,14 @@ class Lexicon:
 
     def __init__(self, data: dict[str, Any], source: str = "<memory>") -> None:
         self.source = source
+        problems = lexicon_problems(data)
+        if problems:
+            summary = entry("classifier.lexicon.problems", source=source, count=len(problems), lines=problems)
+            raise ConfigError(summary, problems=[str(problem) for problem in problems], messages=problems)
         try:
             self._build(data)
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"lexicon {source}: {exc}") from exc
+            raise ConfigError(entry("classifier.lexicon.invalid", source=source, error=str(exc))) from exc
 
     @classmethod
     def load(cls, path: Path | None = None) -> Lexicon:
@@ -139,7 +145,7 @@ class Lexicon:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read lexicon {path}: {exc}") from exc
+            raise ConfigError(entry("classifier.lexicon.cannot_read", source=str(path), error=str(exc))) from exc
         return cls.parse(text, str(path))
 
     @classmethod
@@ -148,7 +154,7 @@ class Lexicon:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"cannot read lexicon {source}: {exc}") from exc
+            raise ConfigError(entry("classifier.lexicon.bad_toml", source=source, error=str(exc))) from exc
         return cls(data, source)
 
     # ------------------------------------------------------------------ building

@@ -15,9 +15,11 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
+from classifier import messages as _messages  # noqa: F401 - registers the catalogue entries
 from classifier.segmenter import Segmenter
 from classifier.spacy_model import META_FILE, SpacyTextModel, load
 from intake.errors import ConfigError
+from intake.messages import entry
 
 
 def shipped_model_dir() -> Path:
@@ -50,7 +52,7 @@ def load_model(
     """The model in `model_dir`, or the shipped one (built and cached if it is stale)."""
     if model_dir is not None:
         if not Path(model_dir).is_dir():
-            raise ConfigError(f"classifier model directory {model_dir} does not exist")
+            raise ConfigError(entry("classifier.model.missing", path=str(model_dir)))
         return load(Path(model_dir), segmenter)
     if shipped_model_is_current():
         return load(shipped_model_dir(), segmenter)

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from classifier import messages as _messages  # noqa: F401 - registers the catalogue entries
 from classifier.ledger import read_ledger
 from classifier.normalize import normalize
+from intake.messages import text
 
 Progress = Callable[[int, int, float], None]
 SHIPPED_CORPUS = "corpus.jsonl"
@@ -79,28 +82,45 @@ class EvalReport:
             "unknown_labels": self.unknown_labels,
         }
 
-    def format(self) -> str:
-        """A plain-text report for a terminal."""
-        width = max([len(label) for label in self.labels] + [8])
-        lines = [
-            f"examples  {self.examples}",
-            f"accuracy  {self.accuracy:.4f}",
-            f"macro-F1  {self.macro_f1:.4f}",
+    def format(self, locale: str | None = None) -> str:
+        """A plain-text report for a terminal, in `locale` (default Chinese)."""
+
+        def say(key: str, **values: object) -> str:
+            return text(f"classifier.eval.{key}", locale, **values)
+
+        width = max([display_width(label) for label in self.labels] + [display_width(say("label")), 8])
+        names = [say(key) for key in ("precision", "recall", "f1", "support")]
+        spans = [max(display_width(name), 9) for name in names]
+        summary = [(say("examples"), str(self.examples)), (say("accuracy"), f"{self.accuracy:.4f}")]
+        summary.append((say("macro_f1"), f"{self.macro_f1:.4f}"))
+        head = max(display_width(name) for name, _ in summary)
+        lines = [f"{pad(name, head)}  {value}" for name, value in summary]
+        lines += [
             "",
-            f"{'label':<{width}}  precision  recall     f1  support",
+            "  ".join([pad(say("label"), width)] + [pad(n, s, right=True) for n, s in zip(names, spans, strict=True)]),
         ]
         for label, score in self.per_class.items():
-            lines.append(
-                f"{label:<{width}}  {score.precision:9.4f}  {score.recall:6.4f}  {score.f1:5.4f}  {score.support:7d}"
-            )
-        lines += ["", "confusion matrix (rows: true label, columns: predicted)"]
+            cells = [f"{score.precision:.4f}", f"{score.recall:.4f}", f"{score.f1:.4f}", str(score.support)]
+            lines.append("  ".join([pad(label, width)] + [c.rjust(s) for c, s in zip(cells, spans, strict=True)]))
+        lines += ["", say("confusion")]
         index = [str(i) for i in range(len(self.labels))]
-        lines.append(" " * (width + 2) + " ".join(f"{i:>5}" for i in index))
+        lines.append(" " * (width + 4) + " ".join(f"{i:>5}" for i in index))
         for i, row in enumerate(self.confusion):
-            lines.append(f"{i:>2} {self.labels[i]:<{width - 1}} " + " ".join(f"{n:>5}" for n in row))
+            lines.append(f"{i:>2} {pad(self.labels[i], width)} " + " ".join(f"{n:>5}" for n in row))
         if self.unknown_labels:
-            lines.append(f"\nlabels the model does not know: {', '.join(self.unknown_labels)}")
+            lines += ["", say("unknown_labels", labels=", ".join(self.unknown_labels))]
         return "\n".join(lines)
+
+
+def display_width(value: str) -> int:
+    """Terminal columns of `value`: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in value)
+
+
+def pad(value: str, width: int, *, right: bool = False) -> str:
+    """`value` padded with spaces to `width` terminal columns (left-aligned unless `right`)."""
+    space = " " * max(0, width - display_width(value))
+    return space + value if right else value + space
 
 
 def train(

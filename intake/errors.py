@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from intake.messages import Message, text
+
 
 class TousuError(Exception):
     """Base of every error tousu raises on purpose; `code` names a catalogue entry."""
 
     code = "error.internal"
 
-    def __init__(self, message: str = "", **details: object) -> None:
-        super().__init__(message or self.code)
+    def __init__(self, message: str | Message = "", **details: object) -> None:
+        # A `Message` says what went wrong in every locale; str(error) is its English text.
+        self.entry = message if isinstance(message, Message) else None
+        super().__init__(str(message) or self.code)
         self.details = details
+
+    def detail_text(self, locale: str | None = None) -> str:
+        """What went wrong, in `locale`: the error's `Message`, else its `detail` or its text."""
+        if self.entry is not None:
+            return self.entry.text(locale)
+        return str(self.details.get("detail") or self)
+
+    def text(self, locale: str | None = None) -> str:
+        """The catalogue entry of `code` in `locale`, with `detail_text` as its `{detail}`."""
+        values = {name: value for name, value in self.details.items() if name != "detail"}
+        return text(self.code, locale, **values, detail=self.detail_text(locale))
 
 
 class InvalidInput(TousuError):

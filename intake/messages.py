@@ -6,6 +6,8 @@ to Chinese, then to the key itself, so a missing entry is visible but never a cr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_LOCALE = "zh"
@@ -162,3 +164,41 @@ def label(kind: str, code: str, locale: str | None = None) -> str:
 def register(locale: str, entries: dict[str, str]) -> None:
     """Add entries to the catalogue (used by adapters that own extra strings)."""
     CATALOGUE.setdefault(locale, {}).update(entries)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A catalogue entry with its values, put into words only when shown.
+
+    Layers below the shell (classifier/, router/) describe a problem with a `Message`
+    instead of a sentence, so the edge shows it in the reader's locale. Values that are
+    `Message`s themselves are put into words in the same locale; a list or tuple value
+    becomes one item per indented line. `str()` is the English text (for logs and
+    exception messages).
+    """
+
+    key: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def text(self, locale: str | None = None) -> str:
+        """The message in `locale` (default Chinese)."""
+        return text(self.key, locale, **{name: _shown(value, locale) for name, value in self.values.items()})
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+
+def entry(key: str, **values: object) -> Message:
+    """`Message(key, values)`: e.g. `entry("ledger.empty", path="a.csv")`."""
+    return Message(key, values)
+
+
+def words(item: object, locale: str | None = None) -> str:
+    """`item` in words: a `Message` in `locale`, anything else as `str()`."""
+    return item.text(locale) if isinstance(item, Message) else str(item)
+
+
+def _shown(value: object, locale: str | None) -> object:
+    if isinstance(value, list | tuple):
+        return "\n  ".join(words(item, locale) for item in value)
+    return words(value, locale) if isinstance(value, Message) else value

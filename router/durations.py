@@ -12,6 +12,8 @@ from datetime import timedelta
 from enum import StrEnum
 
 from intake.errors import ConfigError
+from intake.messages import entry
+from router import messages as _messages  # noqa: F401 - registers the catalogue entries
 
 
 class Clock(StrEnum):
@@ -49,15 +51,12 @@ class Duration:
 def parse_duration(text: object, where: str) -> Duration:
     """Parse a duration; `where` names the setting in the error message."""
     if not isinstance(text, str):
-        raise ConfigError(f'{where}: expected a duration such as "30m", "24h" or "7wd", got {text!r}')
+        raise ConfigError(entry("router.duration.not_text", where=where, value=repr(text)))
     match = _PATTERN.match(text)
     if match is None:
-        raise ConfigError(
-            f"{where}: {text!r} is not a duration; write a number and a unit (s, m, h, d, wd), "
-            'optionally "@service" for service hours, e.g. "30m@service" or "7wd"'
-        )
+        raise ConfigError(entry("router.duration.bad", where=where, value=repr(text)))
     amount, unit, service = int(match[1]), match[2], match[3]
     if unit == "wd" and service:
-        raise ConfigError(f"{where}: {text!r}: working days (wd) cannot be counted in service hours")
+        raise ConfigError(entry("router.duration.workdays_service", where=where, value=repr(text)))
     clock = Clock.WORKDAYS if unit == "wd" else Clock.SERVICE if service else Clock.ELAPSED
     return Duration(amount, unit, clock)

@@ -24,7 +24,7 @@ from intake.messages import text
 from tousu import cli_classifier, cli_duty, cli_reports, cli_telegram, cli_templates, cli_users
 from tousu.auth import ROLES, check_role, new_token, token_digest
 from tousu.bootstrap import build_runtime
-from tousu.config import Settings, load_settings
+from tousu.config import Settings, load_settings, locale_setting
 from tousu.corrections import stored_corrections
 
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
@@ -73,13 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "handler", None) is not None:
         return int(args.handler(args))
+    settings: Settings | None = None
     try:
         settings = load_settings()
         logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
         return asyncio.run(args.run(args, settings))
     except TousuError as error:
-        detail = error.details.get("detail") or str(error)
-        print(f"tousu: {text(error.code, None, detail=detail, **_plain(error.details))}", file=sys.stderr)
+        locale = settings.locale if settings is not None else locale_setting()
+        print(f"tousu: {error.text(locale)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -137,7 +138,7 @@ async def _token_revoke(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await runtime.close()
     if not found:
-        print(f"tousu: no token named {args.name}", file=sys.stderr)
+        print(f"tousu: {text('cli.no_token', settings.locale, name=args.name)}", file=sys.stderr)
         return 2
     return 0
 
@@ -148,7 +149,7 @@ async def _classify(args: argparse.Namespace, settings: Settings) -> int:
 
     classifier = load_classifier(settings.classifier_model, lexicon_path(settings))  # the lexicon the service uses
     # Batched streaming (the model runs once per batch of lines): see cli_classifier.stream.
-    failures = cli_classifier.stream(classifier, sys.stdin, sys.stdout)
+    failures = cli_classifier.stream(classifier, sys.stdin, sys.stdout, locale=settings.locale)
     return 1 if failures else 0
 
 
@@ -169,10 +170,6 @@ def _redacted(url: str) -> str:
         return url
     scheme, rest = url.split("://", 1)
     return f"{scheme}://***@{rest.split('@', 1)[1]}"
-
-
-def _plain(details: dict[str, object]) -> dict[str, object]:
-    return {key: value for key, value in details.items() if key != "detail"}
 
 
 if __name__ == "__main__":

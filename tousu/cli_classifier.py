@@ -3,7 +3,8 @@ train|eval|export-corrections`.
 
 `tousu/cli.py` calls `register(subparsers)` on its argparse sub-parsers and then runs
 `args.handler(args)`, which returns the exit status. Errors in the input are printed as
-one clear line on stderr (exit status 2), never a traceback.
+one clear line on stderr (exit status 2), never a traceback. Progress, reports and errors
+come from the message catalogue in the locale of `TOUSU_LOCALE` (Chinese by default).
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from classifier import load_classifier
 from classifier.ledger import iter_jsonl
 from classifier.training import evaluate, shipped_corpus_path, train
 from intake.errors import ConfigError, InvalidInput
+from intake.messages import Message, entry, text, words
 from intake.records import Category, Severity
+from tousu import cli_text  # noqa: F401 - registers the catalogue entries
+from tousu.config import locale_setting
 
 # Supplies stored corrections for `export-corrections` (wired by the shell to the store):
 # each mapping has at least "text", "category" and "severity", optionally "number",
@@ -94,8 +98,9 @@ def _column_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--label-column", help="column with the label (guessed when omitted)")
 
 
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
+def _fail(detail: str | Message, locale: str) -> int:
+    """One line on stderr (`错误：…` / `error: …`) and exit status 2."""
+    print(text("cli.error", locale, detail=words(detail, locale)), file=sys.stderr)
     return 2
 
 
@@ -109,28 +114,33 @@ def _env_path(name: str) -> Path | None:
 
 def run_classify(args: argparse.Namespace) -> int:
     """`tousu classify`: stream JSON lines through the classifier."""
+    locale = locale_setting()
     try:
         classifier = load_classifier(
             args.model or _env_path(MODEL_ENV), args.lexicon or _env_path(LEXICON_ENV), use_model=not args.no_model
         )
     except (ConfigError, InvalidInput) as exc:
-        return _fail(str(exc))
+        return _fail(exc.detail_text(locale), locale)
     with ExitStack() as stack:
         try:
             source = stack.enter_context(args.input.open(encoding="utf-8")) if args.input else sys.stdin
             sink = stack.enter_context(args.output.open("w", encoding="utf-8")) if args.output else sys.stdout
         except OSError as exc:
-            return _fail(str(exc))
-        stream(classifier, source, sink, args.batch)
+            return _fail(_os_problem("cli.cannot_open", exc), locale)
+        stream(classifier, source, sink, args.batch, locale)
     return 0
 
 
-def stream(classifier: Any, source: TextIO, sink: TextIO, batch: int = BATCH) -> int:
+def _os_problem(key: str, error: OSError) -> Message:
+    return entry(key, path=error.filename, error=error.strerror or error)
+
+
+def stream(classifier: Any, source: TextIO, sink: TextIO, batch: int = BATCH, locale: str | None = None) -> int:
     """Classify JSON lines from `source` into `sink` in batches; returns the count of bad lines.
 
     Lines are read lazily and answered in order, one batch at a time, so memory stays
     flat on any input size; an interactive source is answered line by line. A bad line
-    gets `{"line": N, "error": ...}` in its place.
+    gets `{"line": N, "error": ...}` in its place, the error in `locale` (default Chinese).
     """
     failures = 0
     size = 1 if source.isatty() else max(1, batch)
@@ -138,18 +148,20 @@ def stream(classifier: Any, source: TextIO, sink: TextIO, batch: int = BATCH) ->
         texts = [str(obj.get("text") or "") if obj is not None else "" for _, obj, _ in chunk]
         results = classifier.classify_many(texts)
         for (number, obj, error), result in zip(chunk, results, strict=True):
-            answer = _answer(number, obj, error, result.to_json())
+            answer = _answer(number, obj, error, result.to_json(), locale)
             failures += "error" in answer
             sink.write(json.dumps(answer, ensure_ascii=False) + "\n")
         sink.flush()
     return failures
 
 
-def _answer(number: int, obj: Mapping[str, Any] | None, error: str | None, result: dict[str, Any]) -> dict[str, Any]:
+def _answer(
+    number: int, obj: Mapping[str, Any] | None, error: Message | None, result: dict[str, Any], locale: str | None
+) -> dict[str, Any]:
     if error is not None or obj is None:
-        return {"line": number, "error": error}
+        return {"line": number, "error": words(error, locale)}
     if not isinstance(obj.get("text"), str):
-        return {"line": number, "error": f"line {number}: needs a string field 'text'"}
+        return {"line": number, "error": text("cli.classifier.needs_text", locale, line=number)}
     if "id" in obj:
         return {"id": obj["id"], **result}
     return result
@@ -171,10 +183,12 @@ def _batches(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
 
 def run_train(args: argparse.Namespace) -> int:
     """`tousu classifier train`."""
+    locale = locale_setting()
 
     def progress(epoch: int, epochs: int, loss: float) -> None:
-        bar = "#" * round(30 * epoch / epochs)
-        print(f"\rtraining [{bar:<30}] epoch {epoch}/{epochs} loss {loss:.4f}", end="", file=sys.stderr, flush=True)
+        bar = f"{'#' * round(30 * epoch / epochs):<30}"
+        line = text("cli.classifier.progress", locale, bar=bar, epoch=epoch, epochs=epochs, loss=f"{loss:.4f}")
+        print(f"\r{line}", end="", file=sys.stderr, flush=True)
 
     try:
         report = train(
@@ -187,29 +201,33 @@ def run_train(args: argparse.Namespace) -> int:
             epochs=args.epochs,
         )
     except (InvalidInput, ConfigError) as exc:
-        return _fail(str(exc))
+        return _fail(exc.detail_text(locale), locale)
     except OSError as exc:
-        return _fail(f"cannot write the model to {args.out}: {exc}")
+        return _fail(entry("cli.classifier.cannot_write_model", path=args.out, error=exc), locale)
     print(file=sys.stderr)
-    labels = ", ".join(f"{label} {count}" for label, count in report.labels.items())
-    print(f"trained on {report.examples} examples ({report.skipped} rows skipped) in {report.seconds:.1f} s")
-    print(f"labels: {labels}")
-    if report.dev_examples:
-        print(
-            f"epochs: {report.epochs}, chosen on {report.dev_examples} held-out rows "
-            f"(dev macro-F1 {report.dev_macro_f1:.4f}), then trained on all rows"
-        )
-    print(f"model written to {report.out_dir}; use it with {MODEL_ENV}={report.out_dir}")
+    _print_trained(report, locale)
     return 0
+
+
+def _print_trained(report: Any, locale: str) -> None:
+    labels = ", ".join(f"{label} {count}" for label, count in report.labels.items())
+    seconds = f"{report.seconds:.1f}"
+    print(text("cli.classifier.trained", locale, examples=report.examples, skipped=report.skipped, seconds=seconds))
+    print(text("cli.classifier.labels", locale, labels=labels))
+    if report.dev_examples:
+        f1 = f"{report.dev_macro_f1:.4f}"
+        print(text("cli.classifier.epochs", locale, epochs=report.epochs, dev=report.dev_examples, f1=f1))
+    print(text("cli.classifier.written", locale, path=report.out_dir, env=MODEL_ENV))
 
 
 def run_eval(args: argparse.Namespace) -> int:
     """`tousu classifier eval`."""
+    locale = locale_setting()
     try:
         report = evaluate(args.data, args.model or _env_path(MODEL_ENV), args.text_column, args.label_column)
     except (InvalidInput, ConfigError) as exc:
-        return _fail(str(exc))
-    print(json.dumps(report.to_json(), ensure_ascii=False, indent=2) if args.json else report.format())
+        return _fail(exc.detail_text(locale), locale)
+    print(json.dumps(report.to_json(), ensure_ascii=False, indent=2) if args.json else report.format(locale))
     return 0
 
 
@@ -218,26 +236,27 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def run_export_corrections(args: argparse.Namespace, source: CorrectionSource | None) -> int:
     """`tousu classifier export-corrections`: corrections as training rows (last one per complaint wins)."""
+    locale = locale_setting()
     try:
         if args.source is not None:
             records: Iterable[Mapping[str, Any]] = list(_read_corrections(args.source))
         elif source is not None:
             records = source(args)
         else:
-            return _fail("no corrections store is configured here; pass --from FILE (JSON lines)")
+            return _fail(entry("cli.classifier.no_store"), locale)
         rows = corrections_to_rows(records)
     except (InvalidInput, ConfigError) as exc:
-        return _fail(str(exc))
+        return _fail(exc.detail_text(locale), locale)
     if args.with_corpus:
         rows += [json.loads(line) for line in shipped_corpus_path().read_text(encoding="utf-8").splitlines() if line]
     with ExitStack() as stack:
         try:
             sink: TextIO = stack.enter_context(args.out.open("w", encoding="utf-8")) if args.out else sys.stdout
         except OSError as exc:
-            return _fail(str(exc))
+            return _fail(_os_problem("cli.cannot_open", exc), locale)
         for row in rows:
             sink.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"{len(rows)} training rows written", file=sys.stderr)
+    print(text("cli.classifier.rows_written", locale, count=len(rows)), file=sys.stderr)
     return 0
 
 
@@ -245,11 +264,11 @@ def _read_corrections(path: Path) -> Iterator[Mapping[str, Any]]:
     try:
         handle = path.open(encoding="utf-8")
     except OSError as exc:
-        raise InvalidInput(f"{path}: {exc}") from exc
+        raise InvalidInput(entry("cli.cannot_read", path=str(path), error=exc.strerror or exc)) from exc
     with handle:
         for _, obj, error in iter_jsonl(handle):
             if error is not None or obj is None:
-                raise InvalidInput(f"{path}: {error}")
+                raise InvalidInput(entry("cli.cannot_read", path=str(path), error=error))
             yield obj
 
 
@@ -264,7 +283,13 @@ def corrections_to_rows(records: Iterable[Mapping[str, Any]]) -> list[dict[str, 
             category = Category(str(record.get("category")))
             severity = Severity(str(record.get("severity")))
         except ValueError as exc:
-            raise InvalidInput(f"correction {record.get('number', index)}: {exc}") from exc
+            problem = entry(
+                "cli.classifier.bad_correction",
+                number=record.get("number", index),
+                category=repr(record.get("category")),
+                severity=repr(record.get("severity")),
+            )
+            raise InvalidInput(problem) from exc
         row: dict[str, Any] = {"text": text, "category": category.value, "severity": severity.value}
         if record.get("number"):
             row["number"] = str(record["number"])

@@ -14,11 +14,12 @@ from zoneinfo import ZoneInfo
 
 from intake.customer_import import import_customers
 from intake.errors import InvalidInput
-from intake.messages import text
+from intake.messages import entry, text
 from intake.records import Event
 from intake.report_ports import ReportFilter
 from storage.sql.reports import SqlReports
 from storage.sql.store import SqlStore
+from tousu import cli_text
 from tousu.bootstrap import build_runtime
 from tousu.config import Settings
 from tousu.console import reports_text
@@ -30,6 +31,7 @@ ACTOR = "cli"
 def register(subparsers: Any) -> None:
     """Add `customers import` and `ledger export` to the `tousu` sub-parsers."""
     reports_text.register_catalogue()
+    cli_text.register_catalogue()
     customers = subparsers.add_parser("customers", help="customer list maintenance")
     customer_commands = customers.add_subparsers(dest="customers_command", required=True, metavar="ACTION")
     load = customer_commands.add_parser("import", help="import customers from a CSV or XLSX file")
@@ -82,7 +84,7 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
     try:
         store = runtime.store
         if not isinstance(store, SqlStore):
-            raise InvalidInput("the ledger needs the SQL store")
+            raise InvalidInput(entry("cli.ledger.needs_sql"))
         reports = SqlReports.for_store(store)
         now = runtime.clock.now()
         records = [
@@ -102,7 +104,7 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
         await reports.close()
     finally:
         await runtime.close()
-    print(f"{len(records)} → {args.file}")
+    print(text("cli.ledger.exported", settings.locale, count=len(records), path=args.file))
     return 0
 
 
@@ -110,14 +112,14 @@ def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        raise InvalidInput(f"cannot read {path}: {error.strerror}", field="file") from error
+        raise InvalidInput(entry("cli.cannot_read", path=str(path), error=error.strerror), field="file") from error
 
 
 def _write(path: Path, body: bytes) -> None:
     try:
         path.write_bytes(body)
     except OSError as error:
-        raise InvalidInput(f"cannot write {path}: {error.strerror}", field="file") from error
+        raise InvalidInput(entry("cli.cannot_write", path=str(path), error=error.strerror), field="file") from error
 
 
 def _day(value: str | None, name: str) -> date | None:
@@ -126,7 +128,7 @@ def _day(value: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError as error:
-        raise InvalidInput(f"{name}: not a date (YYYY-MM-DD)", field=name) from error
+        raise InvalidInput(entry("cli.bad_day", option=name), field=name) from error
 
 
 def _next(day: date | None) -> date | None:

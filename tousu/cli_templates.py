@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from intake.errors import ConfigError, InvalidInput, NotFound
+from intake.messages import entry, text, words
 from intake.messages import register as register_messages
-from intake.messages import text
 from intake.ports import ScriptContext
 from router.scripts import ScriptBook, ScriptKey, complaint_variables, parse_script_file
+from tousu import cli_text
 from tousu.bootstrap import build_runtime
 from tousu.config import Settings
 from tousu.routing_wiring import routing_of
@@ -52,6 +53,7 @@ def register(subparsers: Any) -> None:
     """Add `templates` to the `tousu` command."""
     for locale, entries in MESSAGES.items():
         register_messages(locale, entries)
+    cli_text.register_catalogue()
     group = subparsers.add_parser("templates", help="reply scripts (话术): list, show, validate, preview, set")
     commands = group.add_subparsers(dest="templates_command", required=True, metavar="ACTION")
     commands.add_parser("list", help="every script key with its version").set_defaults(run=run_list)
@@ -87,7 +89,8 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"cannot read {path}: {error}", detail=f"cannot read {path}: {error}") from error
+        reason = error.strerror if isinstance(error, OSError) else str(error)
+        raise ConfigError(entry("cli.cannot_read", path=str(path), error=reason or error)) from error
 
 
 async def run_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -152,7 +155,7 @@ async def run_validate(args: argparse.Namespace, settings: Settings) -> int:
         await runtime.close()
     prefix = f"{args.file}: " if args.file is not None else ""
     for problem in problems:
-        print(f"{prefix}{problem}", file=sys.stderr)
+        print(f"{prefix}{words(problem, settings.locale)}", file=sys.stderr)
     if problems:
         print(text("templates.invalid", settings.locale, count=len(problems)), file=sys.stderr)
         return 1
@@ -204,9 +207,9 @@ async def run_set(args: argparse.Namespace, settings: Settings) -> int:
         try:
             saved = await _book(runtime).save(key, body, author=args.author, note=args.note)
         except InvalidInput as error:
-            problems = error.details.get("problems") or [str(error)]
+            problems = error.details.get("problems") or [error.detail_text(settings.locale)]
             for problem in problems if isinstance(problems, list) else [problems]:
-                print(f"{args.file}: {problem}", file=sys.stderr)
+                print(f"{args.file}: {words(problem, settings.locale)}", file=sys.stderr)
             return 1
     finally:
         await runtime.close()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from intake.errors import ConfigError
+from intake.messages import DEFAULT_LOCALE
 
 PREFIX = "TOUSU_"
 
@@ -90,6 +91,19 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
             values[item.name] = env[key]
     settings = Settings(**{name: _convert(name, value) for name, value in values.items()}, env=env)
     return replace(settings, **overrides) if overrides else settings
+
+
+def locale_setting(env: Mapping[str, str] | None = None) -> str:
+    """The locale of user-facing text (`TOUSU_LOCALE` or the TOML file's `locale`).
+
+    For commands that print before (or without) loading the whole settings: when the
+    settings cannot be loaded, `TOUSU_LOCALE` alone decides, else the default Chinese.
+    """
+    env = dict(os.environ if env is None else env)
+    try:
+        return load_settings(env).locale
+    except ConfigError:
+        return env.get(f"{PREFIX}LOCALE") or DEFAULT_LOCALE
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

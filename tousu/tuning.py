@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from intake.errors import ConfigError
+from intake.messages import words
 from tousu.config import Settings
 
 LEXICON_FILE = "lexicon.toml"
@@ -57,12 +58,21 @@ def rules_path(settings: Settings) -> Path | None:
     return saved if saved.is_file() else None
 
 
-def problems_of(error: ConfigError, text: str) -> list[Problem]:
-    """The problems of a loader's `ConfigError`, each with its line in `text` when found."""
+def problems_of(error: ConfigError, text: str, locale: str | None = None) -> list[Problem]:
+    """The problems of a loader's `ConfigError` in `locale`, each with its line in `text` when found.
+
+    The line is found from the English text of a problem (`str()`); what is shown comes
+    from its catalogue `Message` (the `messages` detail, or the error's own) when it has one.
+    """
     lines = text.splitlines()
     items = error.details.get("problems")
-    messages = [str(item) for item in items] if isinstance(items, list) and items else [str(error)]
-    return [Problem(message, _line_of(message, lines)) for message in messages]
+    found = error.details.get("messages")
+    if isinstance(items, list) and items:
+        shown = found if isinstance(found, list) and len(found) == len(items) else items
+        pairs = list(zip(map(str, items), shown, strict=True))
+    else:
+        pairs = [(str(error), error.entry or str(error))]
+    return [Problem(words(message, locale), _line_of(english, lines)) for english, message in pairs]
 
 
 def _line_of(message: str, lines: list[str]) -> int | None:

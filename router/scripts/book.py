@@ -17,6 +17,7 @@ from jinja2 import ChainableUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
 
 from intake.errors import ConfigError, InvalidInput
+from intake.messages import Message, entry
 from intake.ports import Clock, ScriptContext
 from intake.records import QuickReply, Reply
 from intake.routing_ports import ScriptRepository, ScriptVersion
@@ -56,15 +57,15 @@ def parse_script_file(text: str, source: str, locale: str | None = None) -> list
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{source}: not valid TOML: {error}") from error
+        raise ConfigError(entry("router.script.bad_toml", source=source, error=str(error))) from error
     scripts = data.get("scripts")
     if not isinstance(scripts, dict):
-        raise ConfigError(f'{source}: expected [scripts."KEY"] tables with a body')
+        raise ConfigError(entry("router.script.no_tables", source=source))
     versions: list[ScriptVersion] = []
     for raw_key, spec in scripts.items():
         key = _file_key(raw_key, locale, source)
         if not isinstance(spec, dict) or not isinstance(spec.get("body"), str):
-            raise ConfigError(f'{source}: scripts.{raw_key}: needs body = """…"""')
+            raise ConfigError(entry("router.script.no_body", source=source, script=raw_key))
         replies = _quick_replies(spec.get("quick_replies", []), f"{source}: scripts.{raw_key}")
         versions.append(ScriptVersion(str(key), 1, spec["body"], SHIPPED_AT, "tousu", replies))
     return versions
@@ -74,7 +75,7 @@ def _file_key(raw_key: str, locale: str | None, source: str) -> ScriptKey:
     try:
         key = ScriptKey.parse(raw_key)
     except InvalidInput as error:
-        raise ConfigError(f"{source}: {error}") from error
+        raise ConfigError(entry("router.script.in_file", source=source, problem=error.entry or str(error))) from error
     has_locale = raw_key.split(".")[-1] in LOCALES
     return (
         key if has_locale or locale is None else ScriptKey(key.purpose, key.category, key.severity, key.channel, locale)
@@ -83,7 +84,7 @@ def _file_key(raw_key: str, locale: str | None, source: str) -> ScriptKey:
 
 def _quick_replies(value: object, where: str) -> tuple[QuickReply, ...]:
     if not isinstance(value, list):
-        raise ConfigError(f"{where}.quick_replies: a list of {{ label, payload }} tables")
+        raise ConfigError(entry("router.script.bad_replies", where=where))
     replies = []
     for item in value:
         if (
@@ -91,7 +92,7 @@ def _quick_replies(value: object, where: str) -> tuple[QuickReply, ...]:
             or not isinstance(item.get("label"), str)
             or not isinstance(item.get("payload"), str)
         ):
-            raise ConfigError(f"{where}.quick_replies: each needs a label and a payload (strings)")
+            raise ConfigError(entry("router.script.reply_fields", where=where))
         replies.append(QuickReply(item["label"], item["payload"]))
     return tuple(replies)
 
@@ -174,8 +175,8 @@ class ScriptBook:
 
     # ------------------------------------------------------------------ writing
 
-    def validate(self, key: str, body: str) -> list[str]:
-        """Problems of `body` as the script for `key` (syntax, unknown variables, length)."""
+    def validate(self, key: str, body: str) -> list[Message]:
+        """Problems of `body` as the script for `key` (syntax, unknown variables, length); `str()` is English."""
         return validate_script(self.env, ScriptKey.parse(key), body, self.directory)
 
     async def reload(self) -> None:
@@ -200,11 +201,11 @@ class ScriptBook:
         the history always holds what customers were sent before.
         """
         if self.repository is None:
-            raise ConfigError("no script repository is configured; scripts are read-only")
+            raise ConfigError(entry("router.script.read_only"))
         canonical = str(ScriptKey.parse(key))
         problems = self.validate(canonical, body)
         if problems:
-            raise InvalidInput("; ".join(problems), problems=problems)
+            raise InvalidInput("; ".join(map(str, problems)), problems=problems)
         at = self._now()
         previous = await self.repository.get(canonical)
         shipped = self._defaults.get(canonical)

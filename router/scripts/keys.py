@@ -12,8 +12,10 @@ from dataclasses import dataclass, replace
 from itertools import product
 
 from intake.errors import InvalidInput
+from intake.messages import entry
 from intake.ports import Purpose, ScriptContext
 from intake.records import Category, ChannelName, Severity
+from router import messages as _messages  # noqa: F401 - registers the catalogue entries
 
 LOCALES = ("zh", "en")
 DEFAULT_LOCALE = "zh"
@@ -38,17 +40,20 @@ class ScriptKey:
         """Parse a key; raises `InvalidInput` naming the part it does not know."""
         parts = [part for part in text.strip().split(".") if part]
         if not parts:
-            raise InvalidInput("empty script key")
+            raise InvalidInput(entry("router.script.key_empty"))
         try:
             purpose = Purpose(parts[0])
         except ValueError:
             known = ", ".join(p.value for p in Purpose)
-            raise InvalidInput(f"unknown purpose {parts[0]!r} in {text!r}; known: {known}") from None
+            problem = entry("router.script.unknown_purpose", purpose=repr(parts[0]), text=repr(text), known=known)
+            raise InvalidInput(problem) from None
         fields: dict[str, object] = {}
         for part in parts[1:]:
             name, value = _recognise(part, text)
             if name in fields:
-                raise InvalidInput(f"{text!r} names the {name} twice")
+                raise InvalidInput(
+                    entry("router.script.part_twice", text=repr(text), part=entry(f"router.script.part.{name}"))
+                )
             fields[name] = value
         return cls(purpose, **fields)  # type: ignore[arg-type]
 
@@ -87,4 +92,5 @@ def _recognise(part: str, text: str) -> tuple[str, object]:
             return name, kind(part)
         except ValueError:
             continue
-    raise InvalidInput(f"{part!r} in {text!r} is not a category, severity, channel or locale ({', '.join(LOCALES)})")
+    locales = ", ".join(LOCALES)
+    raise InvalidInput(entry("router.script.unknown_part", part=repr(part), text=repr(text), locales=locales))

@@ -8,8 +8,10 @@ from typing import Any
 from jinja2 import TemplateError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
+from intake.messages import Message, entry
 from intake.ports import ScriptContext
 from intake.records import Category, ChannelName
+from router import messages as _messages  # noqa: F401 - registers the catalogue entries
 from router.scripts.keys import ScriptKey
 from router.scripts.variables import KNOWN, Directory, build_variables
 
@@ -67,34 +69,44 @@ def sample_variables(now: datetime | None = None) -> dict[str, Any]:
 
 def validate_script(
     env: SandboxedEnvironment, key: ScriptKey, body: str, directory: Directory | None = None
-) -> list[str]:
-    """Problems of `body` as the script for `key`; an empty list when it is fine."""
+) -> list[Message]:
+    """Problems of `body` as the script for `key` (`str()` of each is English); empty when it is fine."""
     try:
         tree = env.parse(body)
     except TemplateError as error:
         line = getattr(error, "lineno", None)
-        return [f"{key}: syntax error{f' on line {line}' if line else ''}: {error.message or error}"]
+        detail = str(error.message or error)
+        if line:
+            return [entry("router.script.syntax", script=str(key), line=line, error=detail)]
+        return [entry("router.script.syntax_nowhere", script=str(key), error=detail)]
+    known = ", ".join(sorted(KNOWN))
     problems = [
-        f"{key}: unknown variable {{{{ {name} }}}}; known variables: {', '.join(sorted(KNOWN))}"
+        entry("router.script.unknown_variable", script=str(key), name=name, known=known)
         for name in sorted(meta.find_undeclared_variables(tree) - KNOWN)
     ]
     if not body.strip():
-        problems.append(f"{key}: the script is empty")
+        problems.append(entry("router.script.empty", script=str(key)))
     if problems:
         return problems
     return _length_problems(env, key, body, directory or Directory())
 
 
-def _length_problems(env: SandboxedEnvironment, key: ScriptKey, body: str, directory: Directory) -> list[str]:
+def _length_problems(env: SandboxedEnvironment, key: ScriptKey, body: str, directory: Directory) -> list[Message]:
     channels = [key.channel] if key.channel else list(CHANNEL_LIMITS)
     context = ScriptContext(key.purpose, key.locale, key.channel, key.category, key.severity, sample_variables())
     try:
         text = env.from_string(body).render(build_variables(context, directory)).strip()
     except Exception as error:  # a sandbox refusal or a type error in the script
-        return [f"{key}: the script fails on sample data: {error}"]
+        return [entry("router.script.fails", script=str(key), error=str(error))]
     return [
-        f"{key}: renders to {len(text)} characters with sample data, "
-        f"more than {channel} allows ({CHANNEL_LIMITS[channel]})"
+        entry(
+            "router.script.too_long",
+            script=str(key),
+            length=len(text),
+            channel=str(channel),
+            channel_label=entry(f"channel.{channel}"),
+            limit=CHANNEL_LIMITS[channel],
+        )
         for channel in channels
         if len(text) > CHANNEL_LIMITS[channel]
     ]

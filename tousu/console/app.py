@@ -125,7 +125,8 @@ async def console_middleware(request: web.Request, handler: Handler) -> web.Stre
         status = next((code for kind, code in STATUS if isinstance(error, kind)), 500)
         if status == 500:
             log.error("console error on %s %s: %s", request.method, request.path, error)
-        response = _error_page(request, status, error.code, **_plain(error.details), detail=str(error))
+        detail = str(error) if error.entry is None else error.entry.text(request.get(LOCALE, "zh"))
+        response = _error_page(request, status, error.code, **_plain(error.details), detail=detail)
     except Exception:
         log.exception("unhandled console error on %s %s", request.method, request.path)
         response = _error_page(request, 500, "error.internal")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from intake.errors import InvalidInput
+from intake.messages import Message
 from intake.ports import ScriptContext
 from intake.records import Complaint, Customer
 from intake.routing_ports import ScriptVersion
@@ -59,8 +60,8 @@ class ScriptAdmin(Protocol):
         """The version in use."""
         ...
 
-    def problems(self, key: str, body: str) -> list[Problem]:
-        """What is wrong with `body` as the script for `key`."""
+    def problems(self, key: str, body: str, locale: str | None = None) -> list[Problem]:
+        """What is wrong with `body` as the script for `key`, in `locale` (default Chinese)."""
         ...
 
     def preview(self, key: str, body: str, complaint: Complaint | None, customer: Customer | None) -> str:
@@ -124,9 +125,9 @@ class BookScriptAdmin:
     def current(self, key: str) -> ScriptVersion | None:
         return self._book.get(_canonical(key))
 
-    def problems(self, key: str, body: str) -> list[Problem]:
+    def problems(self, key: str, body: str, locale: str | None = None) -> list[Problem]:
         canonical = _canonical(key)
-        return [_problem(text, body) for text in self._book.validate(canonical, body)]
+        return [_problem(message, body, locale) for message in self._book.validate(canonical, body)]
 
     def preview(self, key: str, body: str, complaint: Complaint | None, customer: Customer | None) -> str:
         parsed = ScriptKey.parse(key)
@@ -152,7 +153,7 @@ class BookScriptAdmin:
 
     async def save(self, key: str, body: str, author: str, note: str | None = None) -> ScriptVersion:
         canonical = _canonical(key)
-        problems = self.problems(canonical, body)
+        problems = self.problems(canonical, body, self._locale)
         if problems:
             raise InvalidInput("; ".join(p.message for p in problems), problems=len(problems))
         return await self._saved(await self._book.save(canonical, body, author=author, note=note))
@@ -172,14 +173,16 @@ def _canonical(key: str) -> str:
     return str(ScriptKey.parse(key))
 
 
-def _problem(text: str, body: str) -> Problem:
-    found = _LINE.search(text)
+def _problem(message: Message, body: str, locale: str | None) -> Problem:
+    """The problem in `locale`, on the line its English text points to."""
+    english, shown = str(message), message.text(locale)
+    found = _LINE.search(english)
     if found:
-        return Problem(text, int(found.group(1)))
-    unknown = _UNKNOWN.search(text)
+        return Problem(shown, int(found.group(1)))
+    unknown = _UNKNOWN.search(english)
     if unknown:
         pattern = re.compile(r"\b" + re.escape(unknown.group(1)) + r"\b")
         for number, line in enumerate(body.splitlines(), start=1):
             if pattern.search(line):
-                return Problem(text, number)
-    return Problem(text, None)
+                return Problem(shown, number)
+    return Problem(shown, None)

@@ -38,6 +38,9 @@ ZH: dict[str, str] = {
     "tuning.preview.reasons": "原因",
     "console.flash.lexicon_saved": "词库已保存并立即生效",
     "console.flash.rules_saved": "派单规则已保存并立即生效",
+    "tuning.too_large": "文件超过 {limit} kB 的上限",
+    "tuning.lexicon_empty": "词库内容为空",
+    "tuning.rules_empty": "派单规则内容为空",
 }
 
 EN: dict[str, str] = {
@@ -74,6 +77,9 @@ EN: dict[str, str] = {
     "tuning.preview.reasons": "Reasons",
     "console.flash.lexicon_saved": "Lexicon saved; in use from now on",
     "console.flash.rules_saved": "Routing rules saved; in use from now on",
+    "tuning.too_large": "the file is larger than {limit} kB",
+    "tuning.lexicon_empty": "the lexicon is empty",
+    "tuning.rules_empty": "the routing rules are empty",
 }
 
 

@@ -73,6 +73,10 @@ async def test_lexicon_validate_try_save_and_restart(console: Console, tmp_path:
     checked = await op.post("/console/lexicon/check", {"body": bad_code})
     html = await checked.text()
     assert checked.status == 422 and f'id="line-{line}"' in html and "nonsense" in html
+    assert "categories.nonsense：未知类别 &#39;nonsense&#39;" in html
+    english = await (await op.post("/console/lexicon/check?lang=en", {"body": bad_code})).text()
+    assert "categories.nonsense: unknown category &#39;nonsense&#39;" in english and f'id="line-{line}"' in english
+    assert (await op.get("/console/lexicon?lang=zh")).status == 200
 
     tried = await op.post("/console/lexicon/check", {"body": edited, "sample": SAMPLE})
     html = await tried.text()
@@ -141,6 +145,10 @@ async def test_rules_validate_preview_save_and_restart(console: Console) -> None
     checked = await op.post("/console/rules/check", {"body": broken})
     html = await checked.text()
     assert checked.status == 422 and f'id="line-{line}"' in html and "nosuchteam" in html
+    assert "&#39;nosuchteam&#39; 不是团队代码" in html
+    english = await (await op.post("/console/rules/check?lang=en", {"body": broken})).text()
+    assert "&#39;nosuchteam&#39; is not a team code" in english and f'id="line-{line}"' in english
+    assert (await op.get("/console/rules?lang=zh")).status == 200
 
     choice = {"category": "punctuality", "severity": "normal", "tier": "regular", "channel": "webchat"}
     shipped_preview = await (await op.post("/console/rules/check", {"body": shipped, **choice})).text()

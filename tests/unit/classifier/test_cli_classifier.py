@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,14 @@ import pytest
 from tousu.cli_classifier import corrections_to_rows, main
 
 ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(autouse=True)
+def default_locale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI follows TOUSU_LOCALE (default Chinese); no stray settings file decides it."""
+    for name in ("TOUSU_LOCALE", "TOUSU_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TOUSU_DATA_DIR", str(tmp_path / "data"))
 
 
 def test_classify_streams_json_lines_through_a_real_process():
@@ -30,6 +39,7 @@ def test_classify_streams_json_lines_through_a_real_process():
         cwd=ROOT,
         timeout=60,
         check=False,
+        env={**os.environ, "TOUSU_LOCALE": "en"},
     )
     assert proc.returncode == 0, proc.stderr
     answers = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -37,7 +47,7 @@ def test_classify_streams_json_lines_through_a_real_process():
     assert answers[0]["id"] == "a" and answers[0]["category"] == "punctuality"
     assert answers[1]["intent"] == "greeting"
     assert answers[2]["severity"] == "critical"
-    assert answers[3]["line"] == 4 and "not JSON" in answers[3]["error"]
+    assert answers[3]["line"] == 4 and answers[3]["error"].startswith("line 4: not JSON")
     assert "Traceback" not in proc.stderr
 
 
@@ -48,7 +58,7 @@ def test_classify_with_files_and_lexicon_only(tmp_path: Path):
     assert main(["classify", "--no-model", "--input", str(source), "--output", str(out), "--batch", "1"]) == 0
     first, second = (json.loads(line) for line in out.read_text(encoding="utf-8").splitlines())
     assert first["category"] == "billing"
-    assert "error" in second
+    assert second["error"] == "第 2 行：需要字符串字段 'text'"
 
 
 def test_train_eval_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
@@ -64,7 +74,8 @@ def test_train_eval_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str
     data.write_text("".join(json.dumps({"text": t, "label": lab}, ensure_ascii=False) + "\n" for t, lab in rows))
     assert main(["classifier", "train", "--data", str(data), "--out", str(tmp_path / "m"), "--epochs", "4"]) == 0
     captured = capsys.readouterr()
-    assert "epoch 4/4" in captured.err
+    assert "第 4/4 轮" in captured.err and "训练中" in captured.err
+    assert "已用 6 条样本训练" in captured.out and "模型已写入" in captured.out
     assert "TOUSU_CLASSIFIER_MODEL=" in captured.out
     assert main(["classifier", "eval", "--data", str(data), "--model", str(tmp_path / "m"), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -72,15 +83,49 @@ def test_train_eval_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert set(report["per_class"]) == {"late", "money"}
 
 
+def test_train_and_eval_speak_english_under_the_english_locale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    data = tmp_path / "ledger.csv"
+    data.write_text("text,label\n阿姨迟到了,late\n又来晚了,late\n多收钱,money\n退款没到,money\n", encoding="utf-8")
+    model = tmp_path / "m"
+    assert main(["classifier", "train", "--data", str(data), "--out", str(model), "--epochs", "2"]) == 0
+    assert main(["classifier", "eval", "--data", str(data), "--model", str(model)]) == 0
+    chinese = capsys.readouterr().out
+    assert "准确率" in chinese and "宏平均 F1" in chinese and "精确率" in chinese and "召回率" in chinese
+    assert "混淆矩阵（行：真实标签，列：预测标签）" in chinese and "accuracy" not in chinese
+    monkeypatch.setenv("TOUSU_LOCALE", "en")
+    assert main(["classifier", "train", "--data", str(data), "--out", str(model), "--epochs", "2"]) == 0
+    captured = capsys.readouterr()
+    assert "epoch 2/2" in captured.err and "trained on 4 examples" in captured.out
+    assert "model written to" in captured.out and "模型" not in captured.out
+    assert main(["classifier", "eval", "--data", str(data), "--model", str(model)]) == 0
+    english = capsys.readouterr().out
+    assert "accuracy" in english and "macro-F1" in english and "precision" in english and "support" in english
+    assert "confusion matrix (rows: true label, columns: predicted)" in english and "准确率" not in english
+
+
 def test_bad_input_is_one_line_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     empty = tmp_path / "empty.csv"
     empty.write_text("", encoding="utf-8")
     assert main(["classifier", "train", "--data", str(empty), "--out", str(tmp_path / "m")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error:") and "empty" in err and "Traceback" not in err
+    assert err == f"错误：{empty}：文件是空的\n"
     assert main(["classifier", "eval", "--data", str(empty), "--model", str(tmp_path / "nope")]) == 2
     assert main(["classify", "--model", str(tmp_path / "nope")]) == 2
+    assert f"分类模型目录 {tmp_path / 'nope'} 不存在" in capsys.readouterr().err
+
+
+def test_bad_input_in_english(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    monkeypatch.setenv("TOUSU_LOCALE", "en")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    assert main(["classifier", "train", "--data", str(empty), "--out", str(tmp_path / "m")]) == 2
+    assert capsys.readouterr().err == f"error: {empty}: the file is empty\n"
+    assert main(["classify", "--model", str(tmp_path / "nope")]) == 2
     assert "does not exist" in capsys.readouterr().err
+    assert main(["classifier", "export-corrections"]) == 2
+    assert capsys.readouterr().err.startswith("error: no corrections store is configured here; pass --from FILE")
 
 
 def test_export_corrections_last_one_wins(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
@@ -100,15 +145,18 @@ def test_export_corrections_last_one_wins(tmp_path: Path, capsys: pytest.Capture
     assert main(["classifier", "export-corrections", "--from", str(source), "--out", str(out)]) == 0
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["category"] for r in rows] == ["punctuality", "damage"]
+    assert "已写出 2 行训练数据" in capsys.readouterr().err
     assert main(["classifier", "export-corrections"]) == 2
-    assert "--from" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("错误：") and "--from" in err
 
 
 def test_corrections_with_unknown_codes_are_rejected():
     from intake.errors import InvalidInput
 
-    with pytest.raises(InvalidInput, match="nonsense"):
+    with pytest.raises(InvalidInput, match="nonsense") as caught:
         corrections_to_rows([{"text": "x", "category": "nonsense", "severity": "normal"}])
+    assert "未知的类别 'nonsense'" in caught.value.detail_text("zh")
 
 
 def test_classify_reads_stdin_in_process(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
@@ -117,28 +165,66 @@ def test_classify_reads_stdin_in_process(monkeypatch: pytest.MonkeyPatch, capsys
     assert json.loads(capsys.readouterr().out)["intent"] == "thanks"
 
 
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        (b"", "empty"),
-        ("编号,备注\n1,阿姨迟到\n2,多收钱\n".encode(), "cannot tell which column"),
-        ("内容,类别\n阿姨迟到,守时\n又迟到了,守时\n".encode(), "only one label"),
-        (b"\xff\xfe\xfa\xfb\x81\x30\xff,\xfe\n", "neither UTF-8 nor GBK"),
-    ],
-)
+BAD_LEDGERS = [
+    (b"", "文件是空的", "the file is empty"),
+    ("编号,备注\n1,阿姨迟到\n2,多收钱\n".encode(), "无法判断哪一列是文本", "cannot tell which column holds the text"),
+    ("内容,类别\n阿姨迟到,守时\n又迟到了,守时\n".encode(), "只有一种标签", "only one label"),
+    (b"\xff\xfe\xfa\xfb\x81\x30\xff,\xfe\n", "既不是 UTF-8 也不是 GBK", "neither UTF-8 nor GBK"),
+]
+
+
+@pytest.mark.parametrize(("content", "chinese", "english"), BAD_LEDGERS)
 def test_bad_ledgers_are_one_clear_line_for_train_and_eval(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    content: bytes,
+    chinese: str,
+    english: str,
 ):
     data = tmp_path / "ledger.csv"
     data.write_bytes(content)
-    assert main(["classifier", "train", "--data", str(data), "--out", str(tmp_path / "m")]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error:") and message in err and "Traceback" not in err
-    assert not (tmp_path / "m").exists()
-    if message != "only one label":  # evaluating a file of one label is legitimate
-        assert main(["classifier", "eval", "--data", str(data)]) == 2
+    for locale, prefix, message in (("zh", "错误：", chinese), ("en", "error: ", english)):
+        monkeypatch.setenv("TOUSU_LOCALE", locale)
+        assert main(["classifier", "train", "--data", str(data), "--out", str(tmp_path / "m")]) == 2
         err = capsys.readouterr().err
-        assert err.startswith("error:") and message in err
+        assert err.startswith(prefix) and message in err and "Traceback" not in err and len(err.splitlines()) == 1
+        assert not (tmp_path / "m").exists()
+        if english != "only one label":  # evaluating a file of one label is legitimate
+            assert main(["classifier", "eval", "--data", str(data)]) == 2
+            err = capsys.readouterr().err
+            assert err.startswith(prefix) and message in err
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "chinese", "english"),
+    [
+        ("ledger.xlsx", b"PK not really a workbook", "无法读取的 Excel .xlsx 文件", "not a readable Excel .xlsx file"),
+        ("ledger.pdf", b"%PDF", "不支持的文件类型 .pdf", "unsupported file type .pdf"),
+        (
+            "ledger.jsonl",
+            b'{"text": "x", "label": "a"}\n[1]\n',
+            "第 2 行：每行应是一个 JSON 对象",
+            ":2: expected a JSON object",
+        ),
+    ],
+)
+def test_unreadable_files_in_both_locales(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    content: bytes,
+    chinese: str,
+    english: str,
+):
+    data = tmp_path / name
+    data.write_bytes(content)
+    assert main(["classifier", "train", "--data", str(data), "--out", str(tmp_path / "m")]) == 2
+    assert chinese in capsys.readouterr().err
+    monkeypatch.setenv("TOUSU_LOCALE", "en")
+    assert main(["classifier", "train", "--data", str(data), "--out", str(tmp_path / "m")]) == 2
+    assert english in capsys.readouterr().err
 
 
 def test_classify_streams_a_large_input_in_order(tmp_path: Path):

@@ -52,7 +52,8 @@ def test_train_and_evaluate_a_small_ledger(tmp_path: Path):
     assert result.accuracy >= 0.9  # it has seen these texts
     assert set(result.per_class) == {"守时", "收费"}
     assert sum(map(sum, result.confusion)) == len(ROWS)
-    assert "macro-F1" in result.format()
+    assert "宏平均 F1" in result.format() and "混淆矩阵" in result.format()
+    assert "macro-F1" in result.format("en") and "confusion matrix" in result.format("en")
 
 
 def test_a_trained_model_serves_with_its_labels(tmp_path: Path):

@@ -81,6 +81,11 @@ def test_broken_rules_file_is_reported_without_traceback(
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert str(rules) in err and "rules[" in err and "finanse" in err
+    assert "派单规则有 1 个问题" in err and "'finanse' 不是团队代码" in err
+    monkeypatch.setenv("TOUSU_LOCALE", "en")
+    assert main(["agents", "list"]) == 2
+    err = capsys.readouterr().err
+    assert "1 problem(s) in routing rules" in err and "'finanse' is not a team code" in err
 
 
 def test_templates_set_show_list_preview_validate(deployment: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -110,17 +115,44 @@ def test_templates_refuse_bad_scripts_with_each_problem(deployment: Path, capsys
     bad.write_text("{{ salutaton }}好 {{ number", "utf-8")
     assert main(["templates", "set", "acknowledgement", "--file", str(bad)]) == 1
     err = capsys.readouterr().err
-    assert str(bad) in err and "acknowledgement.zh" in err and "syntax error" in err and "Traceback" not in err
+    assert str(bad) in err and "acknowledgement.zh：第 1 行语法错误" in err and "Traceback" not in err
     unknown = deployment / "unknown.txt"
     unknown.write_text("{{ salutaton }}好", "utf-8")
     assert main(["templates", "validate", "status", "--file", str(unknown)]) == 1
-    assert "unknown variable {{ salutaton }}" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "status.zh：未知变量 {{ salutaton }}；可用变量：" in err and "1 个问题" in err
     long = deployment / "scripts.toml"
     long.write_text('[scripts."greeting.wechat"]\nbody = """' + "很长的话术。" * 200 + '"""\n', "utf-8")
     assert main(["templates", "validate", "--file", str(long)]) == 1
     err = capsys.readouterr().err
-    assert "greeting.wechat.zh" in err and "wechat allows (600)" in err
+    assert "greeting.wechat.zh" in err and "超过微信公众号（wechat）的上限 600" in err
     assert main(["templates", "show", "nonsense"]) == 2
-    assert "nonsense" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "nonsense" in err and "用途 'nonsense' 未知" in err
     assert main(["templates", "preview", "status", "--complaint", "TS-20990101-000001"]) == 2
     assert "TS-20990101-000001" in capsys.readouterr().err
+    assert main(["templates", "validate", "--file", str(deployment / "missing.toml")]) == 2
+    assert f"无法读取 {deployment / 'missing.toml'}" in capsys.readouterr().err
+
+
+def test_templates_problems_in_english(
+    deployment: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TOUSU_LOCALE", "en")
+    bad = deployment / "bad.txt"
+    bad.write_text("{{ salutaton }}好 {{ number", "utf-8")
+    assert main(["templates", "set", "acknowledgement", "--file", str(bad)]) == 1
+    assert "acknowledgement.zh: syntax error on line 1" in capsys.readouterr().err
+    unknown = deployment / "unknown.txt"
+    unknown.write_text("{{ salutaton }}好", "utf-8")
+    assert main(["templates", "validate", "status", "--file", str(unknown)]) == 1
+    err = capsys.readouterr().err
+    assert "unknown variable {{ salutaton }}; known variables:" in err and "1 problem(s)." in err
+    long = deployment / "scripts.toml"
+    long.write_text('[scripts."greeting.wechat"]\nbody = """' + "很长的话术。" * 200 + '"""\n', "utf-8")
+    assert main(["templates", "validate", "--file", str(long)]) == 1
+    assert "more than wechat allows (600)" in capsys.readouterr().err
+    assert main(["templates", "show", "nonsense"]) == 2
+    assert "unknown purpose 'nonsense'" in capsys.readouterr().err
+    assert main(["templates", "validate", "--file", str(deployment / "missing.toml")]) == 2
+    assert f"cannot read {deployment / 'missing.toml'}" in capsys.readouterr().err

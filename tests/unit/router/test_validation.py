@@ -164,3 +164,35 @@ def test_broken_script_files(text: str, what: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_script_file(text, "ops.toml")
     assert str(caught.value).startswith("ops.toml: ") and what in str(caught.value)
+
+
+def test_every_problem_in_chinese_and_english(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(BROKEN, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_rules(path)
+    english, messages = caught.value.details["problems"], caught.value.details["messages"]
+    assert isinstance(english, list) and isinstance(messages, list) and len(english) == len(messages)
+    assert [str(message) for message in messages] == english
+    chinese = [message.text("zh") for message in messages]
+    assert "calendar.timezone：未知时区 'Mars/Olympus'" in chinese
+    assert "colour" in caught.value.text("zh") and "派单规则有" in caught.value.text("zh")
+    assert caught.value.text("en").startswith(f"Configuration error: {path}: ")
+    severity = SHIPPED.replace('severity = "critical"', 'severity = "apocalyptic"', 1)
+    with pytest.raises(ConfigError) as caught:
+        parse_rules(severity, "rules.toml")
+    message = caught.value.details["messages"][0]  # type: ignore[index]
+    assert message.text("zh").endswith("未知的值 'apocalyptic'；可选：normal, serious, critical")
+    assert message.text("en").endswith("unknown value 'apocalyptic'; expected one of normal, serious, critical")
+    with pytest.raises(ConfigError) as caught:
+        parse_rules("[settings\n", "rules.toml")
+    assert caught.value.detail_text("zh").startswith("rules.toml：不是有效的 TOML")
+
+
+def test_broken_script_files_in_chinese() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_script_file('[scripts."greetings"]\nbody = "hi"\n', "ops.toml")
+    assert caught.value.detail_text("zh").startswith("ops.toml：'greetings' 中的用途 'greetings' 未知")
+    with pytest.raises(ConfigError) as caught:
+        parse_script_file('[scripts."greeting"]\ntext = "hi"\n', "ops.toml")
+    assert caught.value.detail_text("zh") == 'ops.toml：scripts.greeting：需要 body = """…"""'

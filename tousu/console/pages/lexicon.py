@@ -12,6 +12,8 @@ from aiohttp import web
 from classifier.layered import LayeredClassifier
 from classifier.lexicon import Lexicon, default_lexicon_path
 from intake.errors import ConfigError, InvalidInput
+from intake.messages import entry
+from intake.messages import text as text_of
 from intake.records import Classification, Event
 from tousu.console import tuning_text
 from tousu.console.pages import Page, action, ctx, redirect, render
@@ -42,14 +44,14 @@ def _current_text(request: web.Request) -> str:
         raise ConfigError(f"cannot read lexicon {path}: {error}") from error
 
 
-def check(text: str) -> tuple[Lexicon | None, list[Problem]]:
-    """The lexicon `text` compiles to with the real loader, or its problems."""
+def check(text: str, locale: str | None = None) -> tuple[Lexicon | None, list[Problem]]:
+    """The lexicon `text` compiles to with the real loader, or its problems (in `locale`, default Chinese)."""
     if len(text.encode("utf-8")) > MAX_BYTES:
-        return None, [Problem(f"the lexicon is larger than {MAX_BYTES // 1024} kB")]
+        return None, [Problem(text_of("tuning.too_large", locale, limit=MAX_BYTES // 1024))]
     try:
         return Lexicon.parse(text, "<edited>"), []
     except ConfigError as error:
-        return None, problems_of(error, text)
+        return None, problems_of(error, text, locale)
 
 
 async def _form(request: web.Request) -> tuple[str, str]:
@@ -107,7 +109,7 @@ async def lexicon(request: web.Request) -> web.StreamResponse:
 async def validate(request: web.Request) -> web.StreamResponse:
     """Validate the edited lexicon; with a sample text, classify it with the edited lexicon."""
     body, sample = await _form(request)
-    edited, problems = check(body)
+    edited, problems = check(body, ctx(request).locale)
     result: Classification | None = None
     if edited is not None and sample:
         live = _classifier(request)
@@ -121,8 +123,8 @@ async def save(request: web.Request) -> web.StreamResponse:
     context = ctx(request)
     body, _sample = await _form(request)
     if not body.strip():
-        raise InvalidInput("body: the lexicon is empty", field="body")
-    edited, problems = check(body)
+        raise InvalidInput(entry("tuning.lexicon_empty"), field="body")
+    edited, problems = check(body, ctx(request).locale)
     if edited is None:
         return _page(request, body, problems, checked=True, status=422)
     settings = context.runtime.settings

@@ -13,6 +13,8 @@ from typing import Any
 from aiohttp import web
 
 from intake.errors import ConfigError, InvalidInput
+from intake.messages import entry
+from intake.messages import text as text_of
 from intake.ports import RoutingRequest
 from intake.records import Category, ChannelName, Event, Priority, Severity, SlaDeadlines, Tier
 from router import parse_rules
@@ -62,14 +64,14 @@ def _current_text(request: web.Request) -> str:
         raise ConfigError(f"cannot read routing rules {path}: {error}") from error
 
 
-def check(text: str) -> tuple[RoutingConfig | None, list[Problem]]:
-    """The rules `text` compiles to with the real loader, or its problems."""
+def check(text: str, locale: str | None = None) -> tuple[RoutingConfig | None, list[Problem]]:
+    """The rules `text` compiles to with the real loader, or its problems (in `locale`, default Chinese)."""
     if len(text.encode("utf-8")) > MAX_BYTES:
-        return None, [Problem(f"the rules are larger than {MAX_BYTES // 1024} kB")]
+        return None, [Problem(text_of("tuning.too_large", locale, limit=MAX_BYTES // 1024))]
     try:
         return parse_rules(text, "<edited>"), []
     except ConfigError as error:
-        return None, problems_of(error, text)
+        return None, problems_of(error, text, locale)
 
 
 def preview(config: RoutingConfig, request: RoutingRequest) -> Preview:
@@ -152,7 +154,7 @@ async def validate(request: web.Request) -> web.StreamResponse:
         "tier": _choice(form, "tier", DEFAULTS["tier"]),
         "channel": _choice(form, "channel", ChannelName.WEBCHAT.value),
     }
-    config, problems = check(body)
+    config, problems = check(body, ctx(request).locale)
     result = None
     if config is not None:
         request_ = RoutingRequest(
@@ -175,8 +177,8 @@ async def save(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     body = str(form.get("body") or "").replace("\r\n", "\n")
     if not body.strip():
-        raise InvalidInput("body: the routing rules are empty", field="body")
-    config, problems = check(body)
+        raise InvalidInput(entry("tuning.rules_empty"), field="body")
+    config, problems = check(body, ctx(request).locale)
     if config is None:
         return _page(request, body, problems, checked=True, status=422)
     routing = routing_of(context.runtime)

@@ -87,7 +87,7 @@ async def preview(request: web.Request) -> web.StreamResponse:
             complaint = await tx.complaints.get(number, with_transcript=False)
             customer = await tx.customers.get(complaint.customer_id) if complaint else None
     admin = _admin(request)
-    problems = admin.problems(key, body)
+    problems = admin.problems(key, body, context.locale)
     return web.json_response(
         {
             "text": admin.preview(key, body, complaint, customer),
@@ -107,7 +107,7 @@ async def save(request: web.Request) -> web.StreamResponse:
     key = _key(str(form.get("key") or ""))
     body = str(form.get("body") or "").replace("\r\n", "\n")
     admin = _admin(request)
-    problems = admin.problems(key, body)
+    problems = admin.problems(key, body, context.locale)
     if problems:
         return await _page(request, key, body, problems, status=422)
     version = await admin.save(key, body, context.user.actor, note=str(form.get("note") or "") or None)
