@@ -31,8 +31,10 @@ def lexicon_problems(data: dict[str, Any]) -> list[Message]:
     problems += _coded(data.get("intents", {}), "intents", Intent, "unknown_intent")
     for kind in ("categories", "severity"):
         for code, section in data.get(kind, {}).items():
-            problems += _weights(section.get("words", {}) if isinstance(section, dict) else {}, f"{kind}.{code}")
-    problems += _weights(data.get("intensity", {}).get("words", {}), "intensity")
+            problems += _weights(section.get("words", {}) if isinstance(section, dict) else {}, f"{kind}.{code}.words")
+    problems += _weights(data.get("intensity", {}).get("words", {}), "intensity.words")
+    for polarity in ("positive", "negative"):
+        problems += _weights(data.get("sentiment", {}).get(polarity, {}), f"sentiment.{polarity}")
     for code, level in data.get("floors", {}).items():
         problems += _code(Category, code, "floors", "unknown_category")
         problems += _code(Severity, level, f"floors.{code}", "unknown_severity")
@@ -45,7 +47,7 @@ def lexicon_problems(data: dict[str, Any]) -> list[Message]:
 
 
 def _tables(data: dict[str, Any]) -> Iterator[Message]:
-    for name in ("settings", "categories", "severity", "floors", "negation", "intensity", "sarcasm", "intents"):
+    for name in ("settings", "categories", "severity", "floors", "negation", "intensity", "sarcasm", "intents", "sentiment"):
         if not isinstance(data.get(name, {}), dict):
             yield entry("classifier.lexicon.not_table", where=name)
     for name in ("categories", "severity", "intents"):
@@ -58,6 +60,9 @@ def _tables(data: dict[str, Any]) -> Iterator[Message]:
     for name in ("intensity", "sarcasm"):
         if not isinstance(data.get(name, {}).get("words", {}), dict):
             yield entry("classifier.lexicon.not_table", where=f"{name}.words")
+    for polarity in ("positive", "negative"):
+        if not isinstance(data.get("sentiment", {}).get(polarity, {}), dict):
+            yield entry("classifier.lexicon.not_table", where=f"sentiment.{polarity}")
 
 
 def _coded(section: dict[str, Any], where: str, kind: type[StrEnum], key: str) -> list[Message]:
@@ -79,5 +84,5 @@ def _weights(words: dict[str, Any], where: str) -> list[Message]:
         try:
             float(weight)
         except (TypeError, ValueError):
-            problems.append(entry("classifier.lexicon.bad_number", where=f"{where}.words.{term}", value=repr(weight)))
+            problems.append(entry("classifier.lexicon.bad_number", where=f"{where}.{term}", value=repr(weight)))
     return problems

@@ -53,3 +53,8 @@ def test_no_category_bad_toml_and_missing_file() -> None:
 
 def test_the_shipped_lexicon_has_no_problem() -> None:
     assert Lexicon.parse(SHIPPED, "<shipped>").labels
+
+
+def test_a_sentiment_weight_that_is_no_number_is_named() -> None:
+    error = _problems('[categories.quality]\nwords = { "脏" = 2.0 }\n[sentiment]\npositive = { "好" = "很" }\n')
+    assert error.details["problems"] == ["sentiment.positive.好: '很' is not a number"]
