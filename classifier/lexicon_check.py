@@ -46,8 +46,11 @@ def lexicon_problems(data: dict[str, Any]) -> list[Message]:
     return problems
 
 
+_TABLES = ("settings", "categories", "severity", "floors", "negation", "intensity", "sarcasm", "intents", "sentiment")
+
+
 def _tables(data: dict[str, Any]) -> Iterator[Message]:
-    for name in ("settings", "categories", "severity", "floors", "negation", "intensity", "sarcasm", "intents", "sentiment"):
+    for name in _TABLES:
         if not isinstance(data.get(name, {}), dict):
             yield entry("classifier.lexicon.not_table", where=name)
     for name in ("categories", "severity", "intents"):
