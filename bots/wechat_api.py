@@ -133,7 +133,9 @@ class AccessTokens:
                 if token:
                     return token
             try:
-                return await self._refresh()
+                # Another process may have stored a token between our look and our claim.
+                token = await self._fresh() if holding else None
+                return token or await self._refresh()
             finally:
                 if holding:
                     await self._lock.release(lock_key)

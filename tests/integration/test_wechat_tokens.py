@@ -95,3 +95,30 @@ async def test_an_unreachable_api_is_a_retryable_error() -> None:
     with pytest.raises(DeliveryError) as caught:
         await api.send_text("o_1", "x")
     assert caught.value.retryable
+
+
+class _OtherProcessStoresAfterOurLook(MemoryConversationState):
+    """The interleaving that made two fetches: both our looks (before and inside the local
+    lock) find nothing, then another process stores its token and releases the shared lock
+    before we claim it."""
+
+    def __init__(self, key: str, token: dict[str, Any], after_looks: int = 2) -> None:
+        super().__init__()
+        self._key, self._token, self._looks_left = key, token, after_looks
+
+    async def get(self, key: str) -> dict[str, Any] | None:
+        found = await super().get(key)
+        if key == self._key:
+            self._looks_left -= 1
+            if self._looks_left == 0:
+                await self.set(key, self._token, 7200)
+        return found
+
+
+async def test_a_token_stored_between_look_and_claim_is_used_not_fetched_again() -> None:
+    other = {"token": "TOKEN-OTHER", "expires_at": time.time() + 7200}
+    state = _OtherProcessStoresAfterOurLook("wechat-token:mp:wxapp", other)
+    async with running_fake() as fake:
+        api = official_api("wxapp", "secret", fake.base, state, MemoryDedupe())
+        assert await api.tokens.get() == "TOKEN-OTHER"
+        assert fake.tokens_issued == 0
