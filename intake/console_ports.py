@@ -5,11 +5,16 @@ notes (marked fact or opinion), follow-up steps, classification corrections (kep
 training data) and merges of duplicates. `ConsoleTransaction` is a `Transaction` with
 these repositories on the same unit of work, so a change and its audit event commit
 together.
+
+`TicketRouting` hands the routing layer's part of a console action to the router inside
+the console's own transaction, so the router's state change and the ticket change commit
+together (or neither does); what cannot be part of a transaction (SLA timers, notices)
+comes back as a `RoutingStep.after_commit` to run once the transaction committed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -225,58 +230,83 @@ class ConsoleStore(Protocol):
         ...
 
 
+AfterCommit = Callable[[], Awaitable[None]]
+"""Work that follows a committed routing change: SLA timers (set again from the complaint's
+state, so running it again is harmless) and notices (sent once)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingStep:
+    """A routing change made in the caller's transaction.
+
+    `complaint` is the complaint as the router left it in that transaction (the caller
+    changes and saves this object, never a copy read before). `after_commit` must be
+    awaited once the transaction committed, and only then: it moves the SLA timers and
+    sends the notices, which no rollback could take back.
+    """
+
+    complaint: Complaint
+    after_commit: AfterCommit
+
+
 class TicketRouting(Protocol):
     """What the routing layer owns when an agent works a ticket (implemented by
     `router.workflow.RoutingWorkflow`, wired in `tousu`).
 
     The console workflow checks the user's permission and scope, then hands these state
-    changes to the router, which records SLA met times, moves the status where the SLA
-    rules say so, audits the change (as `actor`) and keeps the SLA timers and team queues
-    in step. Each call is its own unit of work and is harmless when repeated.
+    changes to the router inside its own transaction `tx` (which must be a transaction of
+    the store the router works on; the router opens no other one): the router records SLA
+    met times, moves the status where the SLA rules say so, audits the change (as `actor`)
+    and serves the team queue in `tx`, so all of it commits or rolls back with the
+    console's own change. Timers and notices wait for `RoutingStep.after_commit`.
+    Recording a met time again is harmless; `NotFound` when the complaint does not exist.
     """
 
-    async def record_first_response(self, number: str, actor: str) -> Complaint:
+    async def record_first_response_in(self, tx: Transaction, number: str, actor: str) -> RoutingStep:
         """An agent started: first response time; pending → in progress."""
         ...
 
-    async def record_first_feedback(self, number: str, actor: str) -> Complaint:
+    async def record_first_feedback_in(self, tx: Transaction, number: str, actor: str) -> RoutingStep:
         """The customer got a first answer on substance (also the first response when unmet)."""
         ...
 
-    async def resolve(self, number: str, actor: str, resolution: str | None = None) -> Complaint:
-        """→ resolved: the timers stop and the team queue is served at once."""
+    async def resolve_in(self, tx: Transaction, number: str, actor: str, resolution: str | None = None) -> RoutingStep:
+        """→ resolved: the team queue is served in `tx`; the timers stop after the commit."""
         ...
 
-    async def reopen(self, number: str, actor: str) -> Complaint:
+    async def reopen_in(self, tx: Transaction, number: str, actor: str) -> RoutingStep:
         """resolved → reopened with fresh deadlines (reopened twice or more: management)."""
         ...
 
-    async def reassigned(
-        self, number: str, actor: str, previous_team: str | None, previous_agent: str | None
-    ) -> Complaint:
-        """After a lead moved the ticket: tell the new owner, restart the timers, serve a queue."""
+    async def reassigned_in(
+        self, tx: Transaction, number: str, actor: str, previous_team: str | None, previous_agent: str | None
+    ) -> RoutingStep:
+        """After a lead moved the ticket in `tx`: audit, serve a queue; then notices and timers."""
         ...
 
-    async def closed(self, number: str) -> Complaint | None:
-        """After staff closed a ticket (withdrawn, merged): timers stop, the team queue is served."""
+    async def closed_in(self, tx: Transaction, number: str) -> RoutingStep:
+        """After staff closed a ticket in `tx` (withdrawn, merged): the team queue is served; the
+        timers stop after the commit."""
         ...
 
-    async def pause(self, number: str, actor: str) -> Complaint:
+    async def pause_in(self, tx: Transaction, number: str, actor: str) -> RoutingStep:
         """Waiting on the customer: the SLA clock stops."""
         ...
 
-    async def resume(self, number: str, actor: str) -> Complaint:
+    async def resume_in(self, tx: Transaction, number: str, actor: str) -> RoutingStep:
         """The customer answered: unmet deadlines move later by the time spent waiting."""
         ...
 
 
 __all__: Sequence[str] = [
+    "AfterCommit",
     "ConsoleStore",
     "ConsoleTransaction",
     "Correction",
     "FollowUp",
     "Note",
     "QueueQuery",
+    "RoutingStep",
     "Session",
     "SessionStore",
     "StoredUser",

@@ -13,17 +13,24 @@ the follow-up of a reassignment (notice to the new owner, timers), closing or me
 (timers stop, the team queue is served), and waiting on the customer (the SLA clock
 pauses). The console side keeps what is its own: the messages to the customer, the
 notes and the audit of the agent's action.
+
+The router's part runs in the console's own transaction, so an action is atomic: the
+router's state change (status, met times, the team queue) and the console's (resolution,
+replies in the outbox, audit) commit together or not at all, and an action that failed
+can simply be tried again. What no transaction can take back (SLA timers, notices) runs
+after the commit (`RoutingStep.after_commit`).
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from intake.console_ports import ConsoleStore, ConsoleTransaction, Correction, TicketRouting
+from intake.console_ports import ConsoleStore, ConsoleTransaction, Correction, RoutingStep, TicketRouting
 from intake.errors import InvalidInput, NotFound
 from intake.permissions import ConsoleUser, require_ticket
 from intake.ports import Clock, Purpose, ReplyScripts, ScriptContext
@@ -43,6 +50,8 @@ from intake.records import (
 )
 from intake.script_variables import complaint_variables
 from intake.status import check_transition
+
+log = logging.getLogger(__name__)
 
 DUE_SOON = timedelta(hours=1)
 UNDELIVERABLE = frozenset({ChannelName.MANUAL, ChannelName.API})
@@ -182,6 +191,7 @@ class TicketWorkflow:
             await self.reopen(user, number)
             return
         now = self._clock.now()
+        step: RoutingStep | None = None
         async with self._store.transaction() as tx:
             complaint = await self._load(tx, user, "ticket:status", number)
             previous = complaint.status
@@ -189,30 +199,33 @@ class TicketWorkflow:
             complaint.status, complaint.updated_at = target, now
             await tx.complaints.save(complaint)
             await _audit(tx, user, "complaint.status_changed", now, number, previous=str(previous), status=str(target))
-        if target == Status.IN_PROGRESS and complaint.sla.first_response_at is None:
-            await self._routing.record_first_response(number, user.actor)
-        elif target == Status.CLOSED:
-            await self._routing.closed(number)
+            if target == Status.IN_PROGRESS and complaint.sla.first_response_at is None:
+                step = await self._routing.record_first_response_in(tx, number, user.actor)
+            elif target == Status.CLOSED:
+                step = await self._routing.closed_in(tx, number)
+        await self._follow(step)
         await self._done(number)
 
     async def reopen(self, user: ConsoleUser, number: str) -> None:
         """Staff reopen a resolved ticket (the customer was not satisfied by phone, say)."""
         async with self._store.transaction() as tx:
             complaint = await self._load(tx, user, "ticket:status", number)
-        check_transition(complaint.status, Status.REOPENED)
-        await self._routing.reopen(number, user.actor)
+            check_transition(complaint.status, Status.REOPENED)
+            step = await self._routing.reopen_in(tx, number, user.actor)
+        await self._follow(step)
         await self._done(number)
 
     async def set_waiting(self, user: ConsoleUser, number: str, waiting: bool) -> None:
         """Waiting on the customer (等待客户回复) on or off: the router pauses or resumes the SLA clock."""
         async with self._store.transaction() as tx:
             complaint = await self._load(tx, user, "ticket:wait", number)
-        if waiting:
-            if not complaint.is_open:
-                raise InvalidInput(f"{number} is not open", field="status")
-            await self._routing.pause(number, user.actor)
-        else:
-            await self._routing.resume(number, user.actor)
+            if waiting:
+                if not complaint.is_open:
+                    raise InvalidInput(f"{number} is not open", field="status")
+                step = await self._routing.pause_in(tx, number, user.actor)
+            else:
+                step = await self._routing.resume_in(tx, number, user.actor)
+        await self._follow(step)
         await self._done(number)
 
     async def correct(self, user: ConsoleUser, number: str, category: Category, severity: Severity) -> None:
@@ -304,6 +317,7 @@ class TicketWorkflow:
     async def reassign(self, user: ConsoleUser, number: str, team: str | None, assignee: str | None) -> None:
         """Give a ticket to another team or agent (leads and managers)."""
         now = self._clock.now()
+        step: RoutingStep | None = None
         async with self._store.transaction() as tx:
             complaint = await self._load(tx, user, "ticket:reassign", number)
             previous = (complaint.team, complaint.assignee)
@@ -322,8 +336,9 @@ class TicketWorkflow:
                 team=complaint.team,
                 agent=complaint.assignee,
             )
-        if previous != (complaint.team, complaint.assignee):
-            await self._routing.reassigned(number, user.actor, previous[0], previous[1])
+            if previous != (complaint.team, complaint.assignee):
+                step = await self._routing.reassigned_in(tx, number, user.actor, previous[0], previous[1])
+        await self._follow(step)
         await self._done(number)
 
     async def escalate(self, user: ConsoleUser, number: str, reason: str, notify_customer: bool = True) -> None:
@@ -375,6 +390,7 @@ class TicketWorkflow:
         """Send a reply through the customer's own channel (the outbox and its dispatcher)."""
         body = _text(text, "text")
         now = self._clock.now()
+        step: RoutingStep | None = None
         async with self._store.transaction() as tx:
             complaint = await self._load(tx, user, "ticket:reply", number)
             reply = Reply(body, (), template, template_version)
@@ -389,27 +405,28 @@ class TicketWorkflow:
                 template=template,
                 delivered=outcome.delivered_by_channel,
             )
-        if complaint.sla.first_feedback_at is None or complaint.status == Status.PENDING:
-            await self._routing.record_first_feedback(number, user.actor)
+            if complaint.sla.first_feedback_at is None or complaint.status == Status.PENDING:
+                step = await self._routing.record_first_feedback_in(tx, number, user.actor)
+        await self._follow(step)
         await self._done(number, outcome.delivered_by_channel)
         return outcome
 
     async def resolve(self, user: ConsoleUser, number: str, resolution: str, compensation: str | None) -> None:
-        """Resolve: the router resolves (timers stop, the team queue is served at once), then
-        the result and the satisfaction request go to the customer.
+        """Resolve: the router resolves (the team queue is served at once, the timers stop
+        after the commit), and the result and the satisfaction request go to the customer,
+        all in one transaction: a failure leaves the ticket as it was, to be resolved again.
 
         The customer's rating comes back through the pipeline (a low one reopens).
         """
         text = _text(resolution, "resolution")
         offered = _optional(compensation, "compensation", MAX_TEXT)
-        async with self._store.transaction() as tx:
-            complaint = await self._load(tx, user, "ticket:resolve", number)
-        previous = complaint.status
-        check_transition(previous, Status.RESOLVED)
-        await self._routing.resolve(number, user.actor, text)
         now = self._clock.now()
         async with self._store.transaction() as tx:
             complaint = await self._load(tx, user, "ticket:resolve", number)
+            previous = complaint.status
+            check_transition(previous, Status.RESOLVED)
+            step = await self._routing.resolve_in(tx, number, user.actor, text)
+            complaint = step.complaint
             complaint.resolution = text
             complaint.compensation = offered
             complaint.updated_at = now
@@ -435,10 +452,15 @@ class TicketWorkflow:
                 previous=str(previous),
                 compensation=complaint.compensation is not None,
             )
+        await self._follow(step)
         await self._done(number, sent)
 
     async def merge(self, user: ConsoleUser, number: str, target: str) -> None:
-        """Close `number` as a duplicate of `target`; both must be in the user's scope."""
+        """Close `number` as a duplicate of `target`; both must be in the user's scope.
+
+        The router's part (the team queue is served) commits with the merge; the timers
+        of `number` stop after the commit.
+        """
         target = target.strip().upper()
         if target == number:
             raise InvalidInput("a ticket cannot be merged into itself", field="target")
@@ -456,11 +478,23 @@ class TicketWorkflow:
             await tx.complaints.save(complaint)
             await _audit(tx, user, "complaint.merged", now, number, target=target)
             await _audit(tx, user, "complaint.duplicate_merged_in", now, target, source=number)
-        await self._routing.closed(number)
+            step = await self._routing.closed_in(tx, number)
+        await self._follow(step)
         await self._done(number)
         await self._done(target)
 
     # ------------------------------------------------------------------ helpers
+
+    async def _follow(self, step: RoutingStep | None) -> None:
+        """The router's work after a commit: timers, notices. The action is stored by then, so
+        a failure is logged rather than raised (the SLA watcher's rebuild restores timers
+        from the database at the next start)."""
+        if step is None:
+            return
+        try:
+            await step.after_commit()
+        except Exception:
+            log.exception("routing follow-up of %s failed", step.complaint.number)
 
     async def _send(
         self, tx: ConsoleTransaction, user: ConsoleUser, complaint: Complaint, reply: Reply, now: datetime

@@ -1,8 +1,11 @@
 """The routing service API the console calls: SLA met times, pauses, status steps, duty, queues.
 
 Every method runs in one store transaction, audits what it did, then (after the commit)
-sends the notices and moves the SLA timers. Met times are recorded once (the first call
-wins); calling again is harmless.
+moves the SLA timers and sends the notices. Met times are recorded once (the first call
+wins); calling again is harmless. The console's steps also come as `*_in(tx, …)` (the
+`intake.console_ports.TicketRouting` port): they work in the caller's transaction, serve
+the team queue there too, and return the timers and notices as a `RoutingStep` to run
+after the caller's commit, so a console action and the router's part of it commit together.
 
 - `record_first_response` — an agent started (pending → in progress).
 - `record_first_feedback` — the customer got a first answer on substance.
@@ -26,6 +29,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from intake.console_ports import AfterCommit, RoutingStep
 from intake.errors import InvalidInput, NotFound
 from intake.ports import ComplaintFilter, Notice, NoticeKind, Store, Transaction
 from intake.records import OPEN_STATUSES, Complaint, EscalationEntry, Event, Status, Tier
@@ -75,6 +79,10 @@ class RoutingWorkflow:
 
     async def record_first_response(self, number: str, actor: str) -> Complaint:
         """An agent started on the complaint: first response time, pending → in progress."""
+        return await self._own(lambda tx: self.record_first_response_in(tx, number, actor))
+
+    async def record_first_response_in(self, tx: Transaction, number: str, actor: str) -> RoutingStep:
+        """`record_first_response` in the caller's transaction (see `TicketRouting`)."""
 
         def change(complaint: Complaint, now: datetime) -> dict[str, object] | None:
             if complaint.sla.first_response_at is not None:
@@ -85,10 +93,14 @@ class RoutingWorkflow:
             complaint.sla = replace(complaint.sla, first_response_at=now)
             return {"met": "first_response", "late": _late(complaint.sla.first_response_due, now)}
 
-        return await self._change(number, actor, "sla.first_response", change)
+        return await self._step(tx, number, actor, "sla.first_response", change)
 
     async def record_first_feedback(self, number: str, actor: str) -> Complaint:
         """The customer got a first answer on substance."""
+        return await self._own(lambda tx: self.record_first_feedback_in(tx, number, actor))
+
+    async def record_first_feedback_in(self, tx: Transaction, number: str, actor: str) -> RoutingStep:
+        """`record_first_feedback` in the caller's transaction (see `TicketRouting`)."""
 
         def change(complaint: Complaint, now: datetime) -> dict[str, object] | None:
             if complaint.sla.first_feedback_at is not None:
@@ -99,10 +111,14 @@ class RoutingWorkflow:
                 complaint.status = Status.IN_PROGRESS
             return {"met": "first_feedback", "late": _late(sla.first_feedback_due, now)}
 
-        return await self._change(number, actor, "sla.first_feedback", change)
+        return await self._step(tx, number, actor, "sla.first_feedback", change)
 
     async def resolve(self, number: str, actor: str, resolution: str | None = None) -> Complaint:
         """The complaint is resolved (the customer is then asked to confirm); frees the agent."""
+        return await self._own(lambda tx: self.resolve_in(tx, number, actor, resolution))
+
+    async def resolve_in(self, tx: Transaction, number: str, actor: str, resolution: str | None = None) -> RoutingStep:
+        """`resolve` in the caller's transaction: the team queue is served in it too."""
 
         def change(complaint: Complaint, now: datetime) -> dict[str, object] | None:
             check_transition(complaint.status, Status.RESOLVED)
@@ -121,13 +137,18 @@ class RoutingWorkflow:
                 complaint.satisfaction, complaint.rating_requested_at = None, None
             return {"met": "report", "late": _late(complaint.sla.report_due, now)}
 
-        complaint = await self._change(number, actor, "complaint.resolved", change)
+        complaint = await self._change_in(tx, number, actor, "complaint.resolved", _in_tx(change))
+        notices: list[Notice] = []
         if complaint.team:
-            await self.serve_queue(complaint.team)
-        return complaint
+            await self._serve_in(tx, complaint.team, notices)
+        return RoutingStep(complaint, self._after(complaint, notices))
 
     async def reopen(self, number: str, actor: str) -> Complaint:
         """Resolved → reopened; reopened twice or more goes to management."""
+        return await self._own(lambda tx: self.reopen_in(tx, number, actor))
+
+    async def reopen_in(self, tx: Transaction, number: str, actor: str) -> RoutingStep:
+        """`reopen` in the caller's transaction (see `TicketRouting`)."""
         notices: list[Notice] = []
 
         async def change(tx: Transaction, complaint: Complaint, now: datetime) -> dict[str, object] | None:
@@ -136,10 +157,8 @@ class RoutingWorkflow:
             complaint.reopen_count += 1
             return await self._reopened(tx, complaint, now, notices)
 
-        complaint = await self._change_tx(number, actor, "complaint.reopened", change)
-        for notice in notices:
-            await self._send(notice)
-        return complaint
+        complaint = await self._change_in(tx, number, actor, "complaint.reopened", change)
+        return RoutingStep(complaint, self._after(complaint, notices))
 
     async def reassigned(
         self, number: str, actor: str, previous_team: str | None, previous_agent: str | None
@@ -147,43 +166,46 @@ class RoutingWorkflow:
         """After staff moved a complaint (the console's reassign): the new owner (its lead when
         nobody) and the previous agent are told, the timers follow the new state, and a
         complaint left without an agent waits in its team's queue, which is served at once."""
+        return await self._own(lambda tx: self.reassigned_in(tx, number, actor, previous_team, previous_agent))
+
+    async def reassigned_in(
+        self, tx: Transaction, number: str, actor: str, previous_team: str | None, previous_agent: str | None
+    ) -> RoutingStep:
+        """`reassigned` in the caller's transaction (where the complaint was moved)."""
         now = self._now()
-        async with self._store.transaction() as tx:
-            complaint = await tx.complaints.get(number, with_transcript=False)
-            if complaint is None:
-                raise NotFound(f"complaint {number} does not exist", number=number)
-            data = {
-                "previous_team": previous_team,
-                "previous_agent": previous_agent,
-                "team": complaint.team,
-                "agent": complaint.assignee,
-            }
-            await tx.audit.append(Event(actor, "complaint.reassign_routed", now, number, data))
+        complaint = await _get(tx, number)
+        data = {
+            "previous_team": previous_team,
+            "previous_agent": previous_agent,
+            "team": complaint.team,
+            "agent": complaint.assignee,
+        }
+        await tx.audit.append(Event(actor, "complaint.reassign_routed", now, number, data))
         owner = complaint.assignee or self._config.lead_of(complaint.team)
         previous = previous_agent if previous_agent != complaint.assignee else None
         notice = self._notices.make(
             NoticeKind.REASSIGNED, complaint, [owner, previous], now, previous_agent=previous_agent
         )
-        if notice.recipients:
-            await self._send(notice)
-        if self.watcher is not None:
-            await self.watcher.track(complaint)
+        notices = [notice] if notice.recipients else []
         if complaint.assignee is None and complaint.team and complaint.is_open:
-            await self.serve_queue(complaint.team)
-        return complaint
+            await self._serve_in(tx, complaint.team, notices)
+        return RoutingStep(complaint, self._after(complaint, notices))
 
     async def closed(self, number: str) -> Complaint | None:
         """After a complaint was closed outside the router (the console): its timers stop and its
         agent has room again, so the team queue is served."""
-        async with self._store.transaction() as tx:
-            complaint = await tx.complaints.get(number, with_transcript=False)
-        if complaint is None:
+        try:
+            return await self._own(lambda tx: self.closed_in(tx, number))
+        except NotFound:
             return None
-        if self.watcher is not None:
-            await self.watcher.track(complaint)
+
+    async def closed_in(self, tx: Transaction, number: str) -> RoutingStep:
+        """`closed` in the caller's transaction (where the complaint was closed)."""
+        complaint = await _get(tx, number)
+        notices: list[Notice] = []
         if complaint.status == Status.CLOSED and complaint.team:
-            await self.serve_queue(complaint.team)
-        return complaint
+            await self._serve_in(tx, complaint.team, notices)
+        return RoutingStep(complaint, self._after(complaint, notices))
 
     async def on_reopened(self, number: str) -> Complaint | None:
         """After the pipeline reopened a complaint (a low rating): fresh deadlines, management when twice.
@@ -200,10 +222,11 @@ class RoutingWorkflow:
                 return None
             return await self._reopened(tx, complaint, now, notices)
 
-        complaint = await self._change_tx(number, "router", "complaint.reopen_routed", change)
-        for notice in notices:
-            await self._send(notice)
-        return complaint
+        async def stage(tx: Transaction) -> RoutingStep:
+            complaint = await self._change_in(tx, number, "router", "complaint.reopen_routed", change)
+            return RoutingStep(complaint, self._after(complaint, notices))
+
+        return await self._own(stage)
 
     async def _reopened(
         self, tx: Transaction, complaint: Complaint, now: datetime, notices: list[Notice]
@@ -234,6 +257,10 @@ class RoutingWorkflow:
 
     async def pause(self, number: str, actor: str) -> Complaint:
         """Waiting on the customer: the SLA clock stops (no timer fires while paused)."""
+        return await self._own(lambda tx: self.pause_in(tx, number, actor))
+
+    async def pause_in(self, tx: Transaction, number: str, actor: str) -> RoutingStep:
+        """`pause` in the caller's transaction (see `TicketRouting`)."""
 
         def change(complaint: Complaint, now: datetime) -> dict[str, object] | None:
             if complaint.sla.paused_at is not None:
@@ -243,10 +270,14 @@ class RoutingWorkflow:
             complaint.sla = replace(complaint.sla, paused_at=now)
             return {}
 
-        return await self._change(number, actor, "sla.paused", change)
+        return await self._step(tx, number, actor, "sla.paused", change)
 
     async def resume(self, number: str, actor: str) -> Complaint:
         """The customer answered: deadlines not yet met move later by the time spent waiting."""
+        return await self._own(lambda tx: self.resume_in(tx, number, actor))
+
+    async def resume_in(self, tx: Transaction, number: str, actor: str) -> RoutingStep:
+        """`resume` in the caller's transaction (see `TicketRouting`)."""
 
         def change(complaint: Complaint, now: datetime) -> dict[str, object] | None:
             sla = complaint.sla
@@ -262,7 +293,7 @@ class RoutingWorkflow:
             )
             return {"waited_seconds": int(waited.total_seconds())}
 
-        return await self._change(number, actor, "sla.resumed", change)
+        return await self._step(tx, number, actor, "sla.resumed", change)
 
     # ------------------------------------------------------------------ agents and queues
 
@@ -298,34 +329,35 @@ class RoutingWorkflow:
 
     async def serve_queue(self, team: str) -> list[tuple[str, str]]:
         """Assign waiting complaints of `team` while agents have capacity."""
+        notices: list[Notice] = []
+        async with self._store.transaction() as tx:
+            assigned = await self._serve_in(tx, team, notices)
+        for notice in notices:
+            await self._send(notice)
+        return assigned
+
+    async def _serve_in(self, tx: Transaction, team: str, notices: list[Notice]) -> list[tuple[str, str]]:
+        """`serve_queue` in `tx`; the notices to send after the commit are added to `notices`."""
         if team not in self._config.teams:
             return []
         assigned: list[tuple[str, str]] = []
-        notices: list[Notice] = []
         now = self._now()
-        async with self._store.transaction() as tx:
-            for complaint in await _waiting(tx, team):
-                choice = await self._router.pick(team, tx.agents)
-                if choice.agent is None:
-                    break
-                complaint.assignee = choice.agent.id
-                reason = f"{choice.agent.name}有空闲 → 从等待队列指派{choice.agent.name}"
-                complaint.routing_reasons = (*complaint.routing_reasons, reason)
-                complaint.updated_at = now
-                await tx.complaints.save(complaint)
-                await tx.audit.append(
-                    Event(
-                        "router",
-                        "complaint.assigned",
-                        now,
-                        complaint.number,
-                        {"agent": choice.agent.id, "reason": reason},
-                    )
+        for complaint in await _waiting(tx, team):
+            choice = await self._router.pick(team, tx.agents)
+            if choice.agent is None:
+                break
+            complaint.assignee = choice.agent.id
+            reason = f"{choice.agent.name}有空闲 → 从等待队列指派{choice.agent.name}"
+            complaint.routing_reasons = (*complaint.routing_reasons, reason)
+            complaint.updated_at = now
+            await tx.complaints.save(complaint)
+            await tx.audit.append(
+                Event(
+                    "router", "complaint.assigned", now, complaint.number, {"agent": choice.agent.id, "reason": reason}
                 )
-                assigned.append((complaint.number, choice.agent.id))
-                notices.append(self._notices.make(NoticeKind.ASSIGNED, complaint, [choice.agent.id], now))
-        for notice in notices:
-            await self._send(notice)
+            )
+            assigned.append((complaint.number, choice.agent.id))
+            notices.append(self._notices.make(NoticeKind.ASSIGNED, complaint, [choice.agent.id], now))
         return assigned
 
     # ------------------------------------------------------------------ after intake
@@ -357,26 +389,54 @@ class RoutingWorkflow:
 
     # ------------------------------------------------------------------ helpers
 
-    async def _change(self, number: str, actor: str, action: str, change: _Change) -> Complaint:
-        async def in_tx(tx: Transaction, complaint: Complaint, now: datetime) -> dict[str, object] | None:
-            return change(complaint, now)
-
-        return await self._change_tx(number, actor, action, in_tx)
-
-    async def _change_tx(self, number: str, actor: str, action: str, change: _ChangeTx) -> Complaint:
-        now = self._now()
+    async def _own(self, stage: Callable[[Transaction], Awaitable[RoutingStep]]) -> Complaint:
+        """Run a routing step in a transaction of the router's own, then its after-commit work."""
         async with self._store.transaction() as tx:
-            complaint = await tx.complaints.get(number, with_transcript=False)
-            if complaint is None:
-                raise NotFound(f"complaint {number} does not exist", number=number)
-            data = await change(tx, complaint, now)
-            if data is not None:
-                complaint.updated_at = now
-                await tx.complaints.save(complaint)
-                await tx.audit.append(Event(actor, action, now, number, dict(data)))
-        if self.watcher is not None:
-            await self.watcher.track(complaint)
+            step = await stage(tx)
+        await step.after_commit()
+        return step.complaint
+
+    async def _step(self, tx: Transaction, number: str, actor: str, action: str, change: _Change) -> RoutingStep:
+        complaint = await self._change_in(tx, number, actor, action, _in_tx(change))
+        return RoutingStep(complaint, self._after(complaint, []))
+
+    async def _change_in(self, tx: Transaction, number: str, actor: str, action: str, change: _ChangeTx) -> Complaint:
+        """Apply `change` to the complaint in `tx`; save and audit it when it changed anything."""
+        now = self._now()
+        complaint = await _get(tx, number)
+        data = await change(tx, complaint, now)
+        if data is not None:
+            complaint.updated_at = now
+            await tx.complaints.save(complaint)
+            await tx.audit.append(Event(actor, action, now, number, dict(data)))
         return complaint
+
+    def _after(self, complaint: Complaint, notices: list[Notice]) -> AfterCommit:
+        """After the commit: the timers follow the complaint's state, then the notices go out."""
+
+        async def after_commit() -> None:
+            try:
+                if self.watcher is not None:
+                    await self.watcher.track(complaint)
+            finally:  # the notices go out even when the timers could not be moved
+                for notice in notices:
+                    await self._send(notice)
+
+        return after_commit
+
+
+def _in_tx(change: _Change) -> _ChangeTx:
+    async def in_tx(tx: Transaction, complaint: Complaint, now: datetime) -> dict[str, object] | None:
+        return change(complaint, now)
+
+    return in_tx
+
+
+async def _get(tx: Transaction, number: str) -> Complaint:
+    complaint = await tx.complaints.get(number, with_transcript=False)
+    if complaint is None:
+        raise NotFound(f"complaint {number} does not exist", number=number)
+    return complaint
 
 
 async def _waiting(tx: Transaction, team: str) -> list[Complaint]:

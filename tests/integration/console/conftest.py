@@ -20,6 +20,7 @@ from storage.sql.store import SqlStore
 from tousu.bootstrap import Runtime, build_runtime
 from tousu.config import Settings
 from tousu.console.security import hash_password, set_hasher_parameters
+from tousu.routing_wiring import routing_of
 from tousu.web import create_app
 
 PASSWORD = "correct horse battery"
@@ -138,6 +139,28 @@ async def console(tmp_path: Path) -> AsyncIterator[Console]:
             instance.browsers[key] = browser
         yield instance
     finally:
+        for client in instance.clients:
+            await client.close()
+        await server.close()
+
+
+@pytest.fixture
+async def routed(tmp_path: Path, database_url: str) -> AsyncIterator[Console]:
+    """The console over a runtime on SQLite, then on PostgreSQL."""
+    runtime = await build_runtime(Settings(data_dir=tmp_path / "data", database_url=database_url, env={}))
+    for key, (name, team) in USERS.items():
+        await add_user(runtime, name, "agent" if key == "other_agent" else key, team)
+    server = TestServer(create_app(runtime, start_background=False))
+    await server.start_server()
+    instance = Console(runtime, server)
+    try:
+        for key, (name, _team) in USERS.items():
+            browser, response = await instance.login(name)
+            assert response.status == 303, await response.text()
+            instance.browsers[key] = browser
+        yield instance
+    finally:
+        await routing_of(runtime).settle()
         for client in instance.clients:
             await client.close()
         await server.close()

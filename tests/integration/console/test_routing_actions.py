@@ -7,47 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-
-import pytest
-from aiohttp.test_utils import TestServer
 
 from bots.notifiers import NOTICE_TOPIC
 from intake.records import Complaint, Status
 from intake.workflow import sla_state
-from tests.integration.console.conftest import USERS, Console, add_user
-from tousu.bootstrap import build_runtime
-from tousu.config import Settings
+from tests.integration.console.conftest import Console
 from tousu.routing_wiring import routing_of
-from tousu.web import create_app
 
 FAR = datetime(2100, 1, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-async def routed(tmp_path: Path, database_url: str) -> AsyncIterator[Console]:
-    """The console over a runtime on SQLite, then on PostgreSQL."""
-    runtime = await build_runtime(Settings(data_dir=tmp_path / "data", database_url=database_url, env={}))
-    for key, (name, team) in USERS.items():
-        await add_user(runtime, name, "agent" if key == "other_agent" else key, team)
-    server = TestServer(create_app(runtime, start_background=False))
-    await server.start_server()
-    instance = Console(runtime, server)
-    try:
-        for key, (name, _team) in USERS.items():
-            browser, response = await instance.login(name)
-            assert response.status == 303, await response.text()
-            instance.browsers[key] = browser
-        yield instance
-    finally:
-        await routing_of(runtime).settle()
-        for client in instance.clients:
-            await client.close()
-        await server.close()
 
 
 async def _ticket(console: Console, text: str = "阿姨迟到了两个小时", assignee: str | None = "zhang.min") -> str:
