@@ -3,6 +3,9 @@
 `build_runtime` opens the store (applying migrations), picks Redis or memory adapters
 for coordination, loads the classifier, the router and the reply scripts, and builds
 the intake pipeline and the outbox dispatcher. `Runtime.close` releases everything.
+
+`Runtime.lexicon_saves` carries the console's lexicon saves to the other processes
+(`tousu.broadcast`, `tousu.tuning.lexicon_reloader`); `tousu serve` follows it.
 """
 
 from __future__ import annotations
@@ -36,10 +39,11 @@ from storage.migrate import upgrade
 from storage.redis_adapters import RedisConversationState, RedisDedupe, RedisEventBus, RedisTimers
 from storage.redis_client import connect_redis
 from storage.sql.store import SqlStore
+from tousu.broadcast import SaveBroadcast
 from tousu.channel_wiring import add_telegram, add_wechat_channels
 from tousu.config import Settings
 from tousu.routing_wiring import Routing, build_routing
-from tousu.tuning import lexicon_path
+from tousu.tuning import LEXICON_TOPIC, lexicon_path, lexicon_reloader
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,7 @@ class Runtime:
     clock: Clock
     channels: dict[str, Channel] = field(default_factory=dict)
     routing: Routing | None = None
+    lexicon_saves: SaveBroadcast | None = None
 
     async def history(self, conversation: ConversationRef) -> list[TranscriptEntry]:
         """The stored messages of a conversation, oldest first."""
@@ -87,6 +92,8 @@ class Runtime:
     async def close(self) -> None:
         """Stop the dispatcher and the channels, release connections."""
         await self.dispatcher.stop()
+        if self.lexicon_saves is not None:
+            await self.lexicon_saves.stop()
         if self.routing is not None:
             await self.routing.stop()
         for channel in self.channels.values():
@@ -141,6 +148,9 @@ async def build_runtime(settings: Settings, *, clock: Clock | None = None, migra
     dispatcher = OutboxDispatcher(store, {}, clock)
     runtime = Runtime(settings, store, cipher, coordination, classifier, router, scripts, intake, dispatcher, clock)
     runtime.routing = routing
+    runtime.lexicon_saves = SaveBroadcast(
+        coordination.bus, LEXICON_TOPIC, "lexicon_saved", lexicon_reloader(settings, classifier)
+    )
     intake.add_commit_hook(_commit_hook(runtime))
     intake.add_commit_hook(routing.after_intake)
     runtime.add_channel(WebChatChannel(intake, runtime.history, coordination.bus, locale=settings.locale))

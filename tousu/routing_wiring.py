@@ -15,28 +15,32 @@ Settings (also as `TOUSU_*` environment variables):
   `TOUSU_TELEGRAM_API_BASE` points the bot at another Bot API server.
 - `TOUSU_COMPANY_NAME`: the company name the scripts use ({{ company }}).
 
-Scripts saved in one process reach the others: `Routing.scripts_saved` publishes the new
-version on the event bus (topic `SCRIPTS_TOPIC`), and every process that follows the
-topic (`Routing.follow_scripts`, started by `Routing.start`) reloads its book from the
-repository. With memory coordination there is one process and nothing to reach.
+Saves in one process reach the others (`tousu.broadcast.SaveBroadcast`, followed from
+`Routing.start`): `Routing.scripts_saved` publishes a new script version (topic
+`SCRIPTS_TOPIC`) and every other process reloads its book from the repository;
+`Routing.rules_saved` publishes a rules save (topic `tousu.tuning.RULES_TOPIC`) and every
+other process re-reads `<data_dir>/routing.toml`, validates it and swaps it in with
+`reload_rules` (a file that does not load, or is not the one announced, is logged and the
+running rules stay). With memory coordination there is one process and nothing to reach.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from bots.notifiers import ConsoleFeedNotifier, TelegramAgentNotifier, WeComRobotNotifier
+from intake.errors import ConfigError
 from intake.pipeline import IntakeResult
 from intake.ports import Clock, EventBus, Notifier, Store, Timers
 from intake.records import Status
 from intake.routing_ports import AgentRegistry, ScriptRepository, ScriptVersion
-from router import load_rules, load_scripts
+from router import load_rules, load_scripts, parse_rules
 from router.config import RoutingConfig
 from router.engine import RulesRouter
 from router.notices import NoticeMaker, fan_out
@@ -46,8 +50,9 @@ from router.workflow import RoutingWorkflow
 from storage.memory_routing import MemoryAgentRegistry, MemoryScriptRepository
 from storage.sql.routing import SqlAgentRegistry, SqlScriptRepository
 from storage.sql.store import SqlStore
+from tousu.broadcast import SaveBroadcast
 from tousu.config import Settings
-from tousu.tuning import rules_path
+from tousu.tuning import RULES_FILE, RULES_TOPIC, read_announced, rules_path
 
 log = logging.getLogger(__name__)
 
@@ -70,22 +75,26 @@ class Routing:
     running: bool = False
     pending: set[asyncio.Task[None]] = field(default_factory=set)
     bus: EventBus | None = None
-    origin: str = field(default_factory=lambda: uuid.uuid4().hex)
-    follower: asyncio.Task[None] | None = None
+    clock: Clock | None = None
+    saved_rules: Path | None = None
+    script_saves: SaveBroadcast = field(init=False)
+    rule_saves: SaveBroadcast = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.script_saves = SaveBroadcast(self.bus, SCRIPTS_TOPIC, "script_saved", self._script_announced)
+        self.rule_saves = SaveBroadcast(self.bus, RULES_TOPIC, "rules_saved", self._rules_announced)
 
     async def start(self) -> None:
-        """Rebuild the SLA timers from the database, run the watcher, follow script saves."""
+        """Rebuild the SLA timers from the database, run the watcher, follow script and rules saves."""
         await self.watcher.start()
-        try:
-            await self.follow_scripts()
-        except Exception:  # scripts still work here; other processes' saves arrive on restart
-            log.exception("cannot follow script saves of other processes")
+        await self.script_saves.start()
+        await self.rule_saves.start()
         self.running = True
 
     async def stop(self) -> None:
-        """Stop the watcher and the script follower, release the notifiers' connections."""
+        """Stop the watcher and the save followers, release the notifiers' connections."""
         await self.settle()
-        await self.unfollow_scripts()
+        await self.unfollow_saves()
         await self.watcher.stop()
         self.running = False
         for notifier in self.notifiers:
@@ -113,9 +122,9 @@ class Routing:
 
         The router (and so the workflow and the SLA watcher, which read its rules), the
         notices, the scripts' team and agent names and this object use it from the next
-        complaint on, and the agent registry is seeded with its teams' members (at `at`). Open complaints keep the
-        team, priority and deadlines they were given. Only this process changes: another
-        worker picks the file up at its restart (see `tousu/tuning.py`).
+        complaint on, and the agent registry is seeded with its teams' members (at `at`). Open
+        complaints keep the team, priority and deadlines they were given. Only this process
+        changes; the console's save then calls `rules_saved`, which brings the others along.
         """
         await self.registry.seed(config.agent_records(), at)
         self.router.replace_config(config)
@@ -130,45 +139,39 @@ class Routing:
 
     async def scripts_saved(self, version: ScriptVersion) -> None:
         """Tell the other processes that a script version was saved (they reload their book)."""
-        if self.bus is None:
-            return
-        data = {"type": "script_saved", "key": version.key, "version": version.version, "origin": self.origin}
-        try:
-            await self.bus.publish(SCRIPTS_TOPIC, data)
-        except Exception:  # the version is stored; the others pick it up at their next reload
-            log.exception("could not publish the save of script %s v%s", version.key, version.version)
+        await self.script_saves.announce({"key": version.key, "version": version.version})
 
-    async def follow_scripts(self) -> None:
-        """Reload the book whenever another process saves a script; returns once subscribed."""
-        if self.bus is None or (self.follower is not None and not self.follower.done()):
-            return
-        ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.follower = asyncio.create_task(self._follow(self.bus, ready), name="script-follower")
-        await ready
+    async def rules_saved(self, announced: dict[str, Any]) -> None:
+        """Tell the other processes that this one saved and swapped in new rules
+        (`tousu.tuning.announcement`); they re-read the file and swap it in too."""
+        await self.rule_saves.announce(announced)
 
-    async def unfollow_scripts(self) -> None:
-        """Stop following script saves."""
-        task, self.follower = self.follower, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+    async def follow_saves(self) -> None:
+        """Apply the other processes' script and rules saves; returns once subscribed."""
+        await self.script_saves.follow()
+        await self.rule_saves.follow()
 
-    async def _follow(self, bus: EventBus, ready: asyncio.Future[None]) -> None:
-        try:
-            async with bus.subscribe(SCRIPTS_TOPIC) as messages:
-                ready.set_result(None)
-                async for message in messages:
-                    if message.get("type") != "script_saved" or message.get("origin") == self.origin:
-                        continue
-                    try:
-                        await self.scripts.reload()
-                    except Exception:  # the next save or a restart reloads again
-                        log.exception("reloading the reply scripts failed")
-        except Exception as error:
-            if not ready.done():
-                ready.set_exception(error)
-            else:
-                log.exception("following script saves stopped")
+    async def unfollow_saves(self) -> None:
+        """Stop following script and rules saves."""
+        await self.script_saves.stop()
+        await self.rule_saves.stop()
+
+    async def _script_announced(self, announced: dict[str, Any]) -> None:
+        await self.scripts.reload()
+
+    async def _rules_announced(self, announced: dict[str, Any]) -> None:
+        if self.saved_rules is None or self.clock is None:
+            raise ConfigError("this process does not know where saved rules are written")
+        config = parse_rules(read_announced(self.saved_rules, announced), str(self.saved_rules))
+        previous = self.config.source
+        await self.reload_rules(config, self.clock.now())
+        log.info(
+            "routing rules saved by %s reloaded from %s (sha256 %s; was %s)",
+            announced.get("actor"),
+            self.saved_rules,
+            announced.get("sha256"),
+            previous,
+        )
 
     async def settle(self) -> None:
         """Wait for the follow-ups still running (tests, shutdown)."""
@@ -232,7 +235,20 @@ async def build_routing(settings: Settings, store: Store, timers: Timers, bus: E
     watcher = SlaWatcher(store, timers, router, notices, send, clock=clock)
     workflow = RoutingWorkflow(store, router, notices, send, registry=registry, watcher=watcher)
     watcher.on_tick = workflow.serve_all_queues
-    return Routing(config, router, scripts, registry, repository, notices, watcher, workflow, notifiers, bus=bus)
+    return Routing(
+        config,
+        router,
+        scripts,
+        registry,
+        repository,
+        notices,
+        watcher,
+        workflow,
+        notifiers,
+        bus=bus,
+        clock=clock,
+        saved_rules=settings.data_dir / RULES_FILE,
+    )
 
 
 def routing_of(runtime: Any) -> Routing:

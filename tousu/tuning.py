@@ -10,24 +10,43 @@ explicit setting still wins.
 (TOML syntax errors carry it; for the checks of the loaders the line is the first one that
 names the offending value or key, None when no line does). `save_file` writes a new file
 atomically and keeps the previous one next to it as `<name>.<UTC timestamp>.bak`.
+
+A save reaches the other processes (`tousu.broadcast`): the console announces it with
+`announcement` (what was saved, its SHA-256, who saved it, when) on `LEXICON_TOPIC` or
+`RULES_TOPIC`, and each other process re-reads `<data_dir>/lexicon.toml` or
+`<data_dir>/routing.toml` (`read_announced`), validates it with the real loader and swaps it
+in (`lexicon_reloader`; the rules: `tousu.routing_wiring.Routing`). This assumes every
+process has the same data directory: one host, or a shared volume. A process whose file is
+not the one announced (another data directory, or a newer save already on disk whose own
+announcement follows) keeps what it runs and logs it; so does one whose file does not load.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from classifier.layered import LayeredClassifier
+from classifier.lexicon import Lexicon
 from intake.errors import ConfigError
 from intake.messages import words
+from intake.ports import Classifier
+from tousu.broadcast import Apply
 from tousu.config import Settings
+
+log = logging.getLogger(__name__)
 
 LEXICON_FILE = "lexicon.toml"
 RULES_FILE = "routing.toml"
 MAX_BYTES = 512 * 1024  # a lexicon or a rules file is a few kB; refuse anything absurd
+LEXICON_TOPIC = "tuning:lexicon"
+RULES_TOPIC = "tuning:rules"
 
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 _QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
@@ -114,3 +133,50 @@ def save_file(path: Path, text: str, at: datetime) -> Path | None:
     partial.write_text(text, encoding="utf-8")
     os.replace(partial, path)
     return backup
+
+
+def announcement(text: str, actor: str, at: datetime) -> dict[str, Any]:
+    """What the console publishes after saving `text`: its SHA-256 and size, who saved it, when."""
+    return {"sha256": digest(text), "bytes": len(text.encode("utf-8")), "actor": actor, "at": at.isoformat()}
+
+
+def read_announced(path: Path, announced: dict[str, Any]) -> str:
+    """The text of the file another process saved at `path`, when it is the one `announced`.
+
+    Raises `ConfigError` when the file cannot be read, is too large, or does not have the
+    announced SHA-256 (a different data directory, or a newer save whose announcement follows).
+    """
+    try:
+        raw = path.read_bytes()
+        if len(raw) > MAX_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_BYTES // 1024} kB")
+        text = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read {path}: {error}") from error
+    found = digest(text)
+    if found != announced.get("sha256"):
+        raise ConfigError(
+            f"{path} is not the file {announced.get('actor')} saved (sha256 {announced.get('sha256')}, found {found}): "
+            "a newer save follows, or this process does not share the data directory"
+        )
+    return text
+
+
+def lexicon_reloader(settings: Settings, classifier: Classifier) -> Apply:
+    """Apply another process's lexicon save: re-read, validate, swap (see the module docstring)."""
+
+    async def reload(announced: dict[str, Any]) -> None:
+        if not isinstance(classifier, LayeredClassifier):
+            raise ConfigError("the classifier of this process has no editable lexicon")
+        path = settings.data_dir / LEXICON_FILE
+        lexicon = Lexicon.parse(read_announced(path, announced), str(path))
+        previous = classifier.replace_lexicon(lexicon)
+        log.info(
+            "lexicon saved by %s reloaded from %s (sha256 %s; was %s)",
+            announced.get("actor"),
+            path,
+            announced.get("sha256"),
+            previous.source,
+        )
+
+    return reload

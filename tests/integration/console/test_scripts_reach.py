@@ -53,7 +53,7 @@ async def test_a_saved_script_reaches_the_other_process(
     console = Console(web_process, server)
     try:
         await routing_of(worker).start()  # as `tousu serve` does: the watcher and the follower
-        await routing_of(web_process).follow_scripts()
+        await routing_of(web_process).follow_saves()
         await add_user(web_process, "op", "operator", None)
         operator, response = await console.login("op")
         assert response.status == 303

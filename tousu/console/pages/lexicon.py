@@ -1,6 +1,7 @@
 """词库 Lexicon: the classifier lexicon in use, an editor that validates with the real
 loader (problems next to their line), a 试一试 box classifying a sample with the edited
-lexicon, and a save into the data directory that the running classifier uses at once."""
+lexicon, and a save into the data directory that the running classifier uses at once and
+that reaches the other processes (`Runtime.lexicon_saves`, see `tousu.tuning`)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,16 @@ from intake.messages import text as text_of
 from intake.records import Classification, Event
 from tousu.console import tuning_text
 from tousu.console.pages import Page, action, ctx, redirect, render
-from tousu.tuning import LEXICON_FILE, MAX_BYTES, Problem, digest, lexicon_path, problems_of, save_file
+from tousu.tuning import (
+    LEXICON_FILE,
+    MAX_BYTES,
+    Problem,
+    announcement,
+    digest,
+    lexicon_path,
+    problems_of,
+    save_file,
+)
 
 tuning_text.register_catalogue()
 
@@ -119,7 +129,8 @@ async def validate(request: web.Request) -> web.StreamResponse:
 
 @action("lexicon:edit")
 async def save(request: web.Request) -> web.StreamResponse:
-    """Validate, write `<data_dir>/lexicon.toml` (previous kept as a backup), swap the live lexicon."""
+    """Validate, write `<data_dir>/lexicon.toml` (previous kept as a backup), swap the live
+    lexicon, audit, then announce the save to the other processes."""
     context = ctx(request)
     body, _sample = await _form(request)
     if not body.strip():
@@ -141,6 +152,8 @@ async def save(request: web.Request) -> web.StreamResponse:
     }
     async with context.store.transaction() as tx:
         await tx.audit.append(Event(context.user.actor, "lexicon.saved", context.now(), None, details))
+    if context.runtime.lexicon_saves is not None:
+        await context.runtime.lexicon_saves.announce(announcement(body, context.user.actor, context.now()))
     redirect(request, "/lexicon", "lexicon_saved")
 
 

@@ -1,7 +1,8 @@
 """派单规则 Routing rules: the rules TOML in use, an editor that validates with the real
 loader (problems next to their line or key), a preview of the team / priority / deadlines a
 complaint of a chosen category, severity, tier and channel would get, and a save into the
-data directory that the live router uses at once."""
+data directory that the live router uses at once and that reaches the other processes
+(`Routing.rules_saved`, see `tousu.tuning`)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,16 @@ from router.repeat import detect_repeat
 from tousu.console import tuning_text
 from tousu.console.pages import Page, action, ctx, redirect, render
 from tousu.routing_wiring import routing_of
-from tousu.tuning import MAX_BYTES, RULES_FILE, Problem, digest, problems_of, rules_path, save_file
+from tousu.tuning import (
+    MAX_BYTES,
+    RULES_FILE,
+    Problem,
+    announcement,
+    digest,
+    problems_of,
+    rules_path,
+    save_file,
+)
 
 tuning_text.register_catalogue()
 
@@ -172,7 +182,8 @@ async def validate(request: web.Request) -> web.StreamResponse:
 
 @action("rules:edit")
 async def save(request: web.Request) -> web.StreamResponse:
-    """Validate, write `<data_dir>/routing.toml` (previous kept as a backup), swap the live router."""
+    """Validate, write `<data_dir>/routing.toml` (previous kept as a backup), swap the live
+    router, audit, then announce the save to the other processes."""
     context = ctx(request)
     form = await request.post()
     body = str(form.get("body") or "").replace("\r\n", "\n")
@@ -195,6 +206,7 @@ async def save(request: web.Request) -> web.StreamResponse:
     }
     async with context.store.transaction() as tx:
         await tx.audit.append(Event(context.user.actor, "rules.saved", context.now(), None, details))
+    await routing.rules_saved(announcement(body, context.user.actor, context.now()))
     redirect(request, "/rules", "rules_saved")
 
 
