@@ -33,9 +33,10 @@ every text with a repeated unit in the benchmark corpora and a table of repeated
 
 Measured with ``python benchmarks/classify_speed.py --rounds 5`` (benchmarks/RESULTS.md,
 "Speed"): `tousu classify` over waimai_10k no longer loads jieba for its 144 texts with a
-repeated unit. Its stream took 1.56 s of CPU before and takes 1.06–1.14 s now (0.51× to
-0.77× plain ``jieba.cut``). Cutting those 144 texts by the replay takes 6.5 ms. Reading the
-gap costs about 0.13 s at load (``python benchmarks/classify_load.py``).
+repeated unit. Its stream took 1.56 s of CPU before and takes 1.04–1.14 s now (0.51× to
+0.77–0.83× plain ``jieba.cut``). Cutting those 144 texts by the replay takes 6.5 ms. Working
+out the gap costs about 0.12 s at load (``python benchmarks/classify_load.py``: segmenter
+0.167 → 0.296 s, peak memory after load 157 → 185 MiB, after all texts 232 → 185 MiB).
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ _REPEATED_UNIT = re.compile(r"([\u4E00-\u9FD5]{1,3})\1\1")
 # A word no text can reach: a private-use character is outside the runs either engine
 # looks up in its dictionary. Its frequency makes jieba-rs's word total equal jieba's.
 _FILLER = "\ue000"
+# Bytes of jieba's dictionary file parsed at a time (see `_dictionary_frequencies`).
+_SLICE = 1 << 18
 # Single ASCII letters and digits that jieba-rs's route without HMM glues together.
 _ASCII_ALNUM = re.compile(r"[A-Za-z0-9]+")
 
@@ -110,21 +113,37 @@ def _jieba_dictionary_file() -> Path | None:
 
 
 def _dictionary_frequencies(path: Path) -> tuple[int, dict[bytes, int]]:
-    """The sum over every line of a jieba dictionary file, and each word's last frequency."""
+    """The sum over every line of a jieba dictionary file, and each word's last frequency.
+
+    Read in slices of whole lines, which keeps the peak memory near that of the result.
+    """
     data = path.read_bytes()
-    fields = data.split()
-    if len(fields) == 3 * data.count(b"\n"):  # "word freq tag" on every line: the fast way
-        freqs = list(map(int, fields[1::3]))
-        return sum(freqs), dict(zip(fields[0::3], freqs, strict=True))
-    last: dict[bytes, int] = {}
     total = 0
-    for line in data.splitlines():
+    last: dict[bytes, int] = {}
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start + _SLICE)
+        end = len(data) if end < 0 else end + 1
+        total += _add_lines(data[start:end], last)
+        start = end
+    return total, last
+
+
+def _add_lines(lines: bytes, last: dict[bytes, int]) -> int:
+    """Record each line's `word freq` in `last` (a later line wins); the sum of the freqs."""
+    fields = lines.split()
+    if len(fields) == 3 * lines.count(b"\n"):  # "word freq tag" on every line: the fast way
+        freqs = list(map(int, fields[1::3]))
+        last.update(zip(fields[0::3], freqs, strict=True))
+        return sum(freqs)
+    total = 0
+    for line in lines.splitlines():
         parts = line.split()
         if parts:
             freq = int(parts[1]) if len(parts) > 1 else 0
             last[parts[0]] = freq
             total += freq
-    return total, last
+    return total
 
 
 @cache
@@ -139,7 +158,7 @@ def _total_gap(entries: tuple[DictEntry, ...], dictionary: Path | None) -> int |
     once, and the frequency each user word replaces. None when there is no dictionary
     (jieba is not installed) or a user word has no positive frequency (each engine would
     suggest its own, and jieba leaves words of frequency 0 out of its graph while jieba-rs
-    keeps them). Reading the file takes about 0.14 s of CPU, once per process.
+    keeps them). Reading the file takes about 0.1 s of CPU, once per process.
     """
     if dictionary is None or any(not entry.freq for entry in entries):
         return None
