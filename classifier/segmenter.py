@@ -33,10 +33,10 @@ every text with a repeated unit in the benchmark corpora and a table of repeated
 
 Measured with ``python benchmarks/classify_speed.py --rounds 5`` (benchmarks/RESULTS.md,
 "Speed"): `tousu classify` over waimai_10k no longer loads jieba for its 144 texts with a
-repeated unit. Its stream took 1.56 s of CPU before and takes 1.04–1.14 s now (0.51× to
-0.77–0.83× plain ``jieba.cut``). Cutting those 144 texts by the replay takes 6.5 ms. Working
-out the gap costs about 0.12 s at load (``python benchmarks/classify_load.py``: segmenter
-0.167 → 0.296 s, peak memory after load 157 → 185 MiB, after all texts 232 → 185 MiB).
+repeated unit. Its stream took 1.70 s of CPU before and takes 1.07–1.13 s now (0.46× to
+0.72–0.76× plain ``jieba.cut``). Cutting those 144 texts by the replay takes 6.3 ms. Working
+out the gap costs about 0.11 s at load (``python benchmarks/classify_load.py``: segmenter
+0.156 → 0.287 s, peak memory after load 157 → 185 MiB, after all texts 233 → 185 MiB).
 """
 
 from __future__ import annotations
