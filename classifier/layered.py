@@ -13,6 +13,7 @@ text with no cue at all stays a complaint (the safe default of a complaint desk)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -89,7 +90,7 @@ class LayeredClassifier:
 
     def _decide(self, original: str, text: str, scan: Scan, output: ModelOutput | None) -> Classification:
         entities = extract(original, text)
-        if not text.strip() or not any(ch.isalnum() for ch in text):
+        if not _ALNUM.search(text):
             return Classification(Category.OTHER, Severity.NORMAL, 0.0, Intent.COMPLAINT, (), tuple(entities))
         intent = self._intent(text, scan)
         if intent in _SOCIAL:
@@ -125,10 +126,11 @@ class LayeredClassifier:
         lexicon_weight = min(1.0, evidence / self.lexicon.saturation) if evidence else 0.0
         if output is not None and output.categories:
             lexicon_weight *= self.lexicon.lexicon_share
+            model_weight = 1 - lexicon_weight
             for label, probability in output.categories.items():
-                category = _category_or_none(label)
+                category = _CATEGORIES.get(label)
                 if category is not None:
-                    mixed[category] = mixed.get(category, 0.0) + (1 - lexicon_weight) * probability
+                    mixed[category] = mixed.get(category, 0.0) + model_weight * probability
         for category, score in scan.scores.items():
             mixed[category] = mixed.get(category, 0.0) + lexicon_weight * score / evidence
         if not mixed or max(mixed.values()) <= 0:
@@ -190,6 +192,7 @@ class LayeredClassifier:
 
 
 _ORDER = {category: index for index, category in enumerate(Category)}
+_ALNUM = re.compile(r"[^\W_]")  # what str.isalnum accepts: a text without one says nothing
 _SOCIAL = (Intent.GREETING, Intent.THANKS, Intent.PRAISE)
 
 

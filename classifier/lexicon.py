@@ -23,6 +23,8 @@ from intake.messages import entry
 from intake.records import Category, Intent, Severity
 
 _CLAUSE_BREAK = re.compile(r"[,.!?;:，。！？；：、\n~～]")
+# From where it starts matching, everything up to the last clause break (greedy).
+_UP_TO_LAST_BREAK = re.compile(r".*" + _CLAUSE_BREAK.pattern, re.DOTALL)
 _ASCII_ALNUM = re.compile(r"[a-z0-9]")
 _NEGATION_NOISE = (
     "不但",
@@ -227,6 +229,8 @@ class Lexicon:
             roles.setdefault(term, [])  # matched, so it hides the shorter terms inside it
         self.sentiment_words = {polarity: dict(section.get(polarity, {})) for polarity in ("positive", "negative")}
         self._sentiment_roles = dict(roles)
+        # Only a term starting or ending in a Latin letter or digit can be part of a longer word.
+        self._ascii_edged = frozenset(t for t in roles if _ASCII_ALNUM.match(t[0]) or _ASCII_ALNUM.match(t[-1]))
         self._sentiment_pattern = compile_terms(roles)
 
     # ------------------------------------------------------------------ scanning
@@ -269,12 +273,13 @@ class Lexicon:
 
     def _clause_start(self, text: str, start: int, window: int) -> int:
         lo = max(0, start - window)
-        breaks = [m.end() for m in _CLAUSE_BREAK.finditer(text, lo, start)]
-        return breaks[-1] if breaks else lo
+        last = _UP_TO_LAST_BREAK.match(text, lo, start)
+        return last.end() if last else lo
 
     def _negated(self, text: str, start: int) -> bool:
-        if self._negation is None:
-            return False
+        window_start = max(0, start - self.negation_window)
+        if self._negation is None or self._negation.search(text, window_start, start) is None:
+            return False  # the common case, decided by one search
         lo = self._clause_start(text, start, self.negation_window)
         before = text[lo:start]
         if self._negation_noise is not None:
@@ -282,7 +287,8 @@ class Lexicon:
         return self._negation.search(before) is not None
 
     def _boost(self, text: str, start: int) -> float:
-        if self._intensity is None:
+        window_start = max(0, start - self.intensity_window)
+        if self._intensity is None or self._intensity.search(text, window_start, start) is None:
             return 1.0
         lo = self._clause_start(text, start, self.intensity_window)
         factors = [self.intensity[m.group()] for m in self._intensity.finditer(text, lo, start)]
@@ -333,7 +339,7 @@ class Lexicon:
         contrast_end = -1
         for match in self._sentiment_pattern.finditer(text):
             term, start, end = match.group(), match.start(), match.end()
-            if not _standalone(text, start, end):
+            if term in self._ascii_edged and not _standalone(text, start, end):
                 continue
             for kind, weight in self._sentiment_roles[term]:
                 if kind == "contrast":

@@ -57,6 +57,8 @@ from intake.errors import ConfigError
 Backend = Literal["auto", "rjieba", "jieba"]
 
 _ASCII_RUN = re.compile(r"^[A-Za-z0-9+#&._%\-]+$")
+# A token `_jieba_compatible` may split holds one of these; most texts have none.
+_ASCII_JOINER = re.compile(r"[+#&._%\-]")
 # jieba.finalseg's rule for the non-Chinese part of an unknown run of characters.
 _FINALSEG_SKIP = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
 # A unit of one to three characters repeated three times or more: where jieba's HMM and
@@ -241,7 +243,8 @@ class Segmenter:
                 return self._cut_like_jieba(text)
             except _Ambiguous:
                 return list(self._reference.cut(text))
-        return self._jieba_compatible(self._fast.cut(text))
+        tokens = self._fast.cut(text)
+        return self._jieba_compatible(tokens) if _ASCII_JOINER.search(text) else tokens
 
     def cut_reference(self, text: str) -> list[str]:
         """The words as plain jieba cuts them (for tests and benchmarks)."""
