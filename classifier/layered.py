@@ -14,7 +14,7 @@ text with no cue at all stays a complaint (the safe default of a complaint desk)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -45,6 +45,16 @@ class ModelOutput:
 class TextModel(Protocol):
     """A trained text model over segmented text."""
 
+    @property
+    def category_map(self) -> Mapping[str, Category]:
+        """The category each of the model's category labels counts for (`classifier.labels`)."""
+        ...
+
+    @property
+    def severity_map(self) -> Mapping[str, Severity]:
+        """The severity each of the model's severity labels counts for."""
+        ...
+
     def predict(self, texts: Sequence[str]) -> list[ModelOutput]:
         """Category (and, when trained, severity) probabilities for normalised texts."""
         ...
@@ -57,6 +67,8 @@ class LayeredClassifier:
         self.lexicon = lexicon
         self.segmenter = segmenter
         self.model = model
+        self._label_categories: Mapping[str, Category] = model.category_map if model is not None else {}
+        self._label_severities: Mapping[str, Severity] = model.severity_map if model is not None else {}
 
     def replace_lexicon(self, lexicon: Lexicon) -> Lexicon:
         """Use `lexicon` from the next text on (the console's lexicon save); returns the old one.
@@ -124,13 +136,12 @@ class LayeredClassifier:
         mixed: dict[Category, float] = {}
         evidence = scan.evidence
         lexicon_weight = min(1.0, evidence / self.lexicon.saturation) if evidence else 0.0
-        if output is not None and output.categories:
+        model_mass = self._model_categories(output)
+        if model_mass:
             lexicon_weight *= self.lexicon.lexicon_share
             model_weight = 1 - lexicon_weight
-            for label, probability in output.categories.items():
-                category = _CATEGORIES.get(label)
-                if category is not None:
-                    mixed[category] = mixed.get(category, 0.0) + model_weight * probability
+            for category, probability in model_mass.items():
+                mixed[category] = mixed.get(category, 0.0) + model_weight * probability
         for category, score in scan.scores.items():
             mixed[category] = mixed.get(category, 0.0) + lexicon_weight * score / evidence
         if not mixed or max(mixed.values()) <= 0:
@@ -142,27 +153,42 @@ class LayeredClassifier:
             confidence = mixed[category] / (sum(mixed.values()) or 1.0)
         cues = [Cue(h.layer, h.term, h.target, h.weight) for h in scan.hits if h.target == category.value]
         if output is not None:
-            probability = output.categories.get(category.value, 0.0)
-            cues.append(Cue("model", category.value, category.value, round(probability, 4)))
+            cues.append(
+                Cue("model", self._top_label(output, category), category.value, round(model_mass.get(category, 0.0), 4))
+            )
         return category, confidence, cues
+
+    def _model_categories(self, output: ModelOutput | None) -> dict[Category, float]:
+        """The model's probabilities summed per category its labels count for."""
+        mass: dict[Category, float] = {}
+        if output is not None:
+            for label, probability in output.categories.items():
+                category = self._label_categories.get(label)
+                if category is not None:
+                    mass[category] = mass.get(category, 0.0) + probability
+        return mass
+
+    def _top_label(self, output: ModelOutput, category: Category) -> str:
+        """The model's own label behind `category` (the company's word for it), for the cue."""
+        labels = [label for label, mapped in self._label_categories.items() if mapped is category]
+        return max(labels, key=lambda label: output.categories.get(label, 0.0), default=category.value)
 
     def _severity(self, category: Category, scan: Scan, output: ModelOutput | None) -> tuple[Severity, list[Cue]]:
         severity = scan.severity
         cues = [Cue(h.layer, h.term, h.target, h.weight) for h in scan.severity_hits]
         floor = self.lexicon.floors.get(category)
-        supported = category in scan.scores or (
-            output is not None and output.categories.get(category.value, 0.0) >= MODEL_FLOOR_PROBABILITY
-        )
+        model_mass = self._model_categories(output)
+        supported = category in scan.scores or model_mass.get(category, 0.0) >= MODEL_FLOOR_PROBABILITY
         if floor is not None and supported and floor.rank > severity.rank:
             severity = floor
             cues.append(Cue("floor", category.value, floor.value, 1.0))
         if output is not None:
-            safety = output.categories.get(Category.SAFETY.value, 0.0)
+            safety = model_mass.get(Category.SAFETY, 0.0)
             if safety >= MODEL_SAFETY_PROBABILITY and severity is not Severity.CRITICAL:
                 severity = Severity.CRITICAL
                 cues.append(Cue("model", Category.SAFETY.value, Severity.CRITICAL.value, round(safety, 4)))
             for label, probability in output.severities.items():
-                level = _severity_or_none(label)
+                level = self._label_severities.get(label)
                 if level is not None and probability >= MODEL_SEVERITY_PROBABILITY and level.rank > severity.rank:
                     severity = level
                     cues.append(Cue("model", label, level.value, round(probability, 4)))
@@ -203,15 +229,3 @@ def _sentiment_cues(scan: Scan, polarity: str) -> tuple[Cue, ...]:
 def _lexicon_confidence(scan: Scan, category: Category, saturation_weight: float) -> float:
     share = scan.scores.get(category, 0.0) / (scan.evidence or 1.0)
     return 0.2 + 0.75 * share * saturation_weight
-
-
-_CATEGORIES = {category.value: category for category in Category}
-_SEVERITIES = {severity.value: severity for severity in Severity}
-
-
-def _category_or_none(label: str) -> Category | None:
-    return _CATEGORIES.get(label)
-
-
-def _severity_or_none(label: str) -> Severity | None:
-    return _SEVERITIES.get(label)

@@ -33,9 +33,11 @@ from spacy.training import Example
 from spacy.vocab import Vocab
 from thinc.api import Model, NumpyOps, SparseLinear_v2, chain, softmax_activation, with_cpu
 
+from classifier.labels import as_categories, as_severities, taxonomy_map
 from classifier.layered import ModelOutput
 from classifier.segmenter import Segmenter
 from intake.errors import ConfigError
+from intake.records import Category, Severity
 
 META_FILE = "tousu-model.json"
 CATEGORY_PIPE = "textcat"
@@ -481,6 +483,10 @@ class SpacyTextModel:
         self._segmenter = tokenizer.segmenter if isinstance(tokenizer, SegmenterTokenizer) else None
         models = [nlp.get_pipe(name).model for name in self.pipes]  # type: ignore[attr-defined]
         self.light = self._segmenter is not None and all(m.attrs.get(LIGHT_DOCS) for m in models)
+        # What each label counts for in the service: stored at training, else read from the labels.
+        severity_labels = nlp.get_pipe(SEVERITY_PIPE).labels if self.has_severity else ()  # type: ignore[attr-defined]
+        self.category_map = as_categories(meta.get("category_map") or taxonomy_map(self.category_labels(), Category))
+        self.severity_map = as_severities(meta.get("severity_map") or taxonomy_map(severity_labels, Severity))
 
     def category_labels(self) -> tuple[str, ...]:
         """The labels of the category categorizer."""

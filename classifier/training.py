@@ -10,16 +10,19 @@ from __future__ import annotations
 import hashlib
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from classifier import messages as _messages  # noqa: F401 - registers the catalogue entries
-from classifier.ledger import read_ledger
+from classifier.labels import taxonomy_map, unnamed
+from classifier.ledger import Ledger, read_ledger
 from classifier.normalize import normalize
-from intake.messages import text
+from intake.errors import InvalidInput
+from intake.messages import entry, text
+from intake.records import Category, Severity
 
 Progress = Callable[[int, int, float], None]
 SHIPPED_CORPUS = "corpus.jsonl"
@@ -38,6 +41,8 @@ class TrainReport:
     epochs: int = 0
     dev_examples: int = 0
     dev_macro_f1: float | None = None
+    # Category labels that name no tousu category (the service counts them as `other`).
+    unnamed_labels: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -134,6 +139,7 @@ def train(
     epochs: int | None = None,
     seed: int = 42,
     hash_length: int | None = None,
+    label_map: Mapping[str, str] | None = None,
 ) -> TrainReport:
     """Train a model from a labelled file and write it to `out_dir`.
 
@@ -141,6 +147,10 @@ def train(
     number of epochs (early stopping on its macro-F1, `epochs` at most), then the model
     is trained on all rows. `hash_length` fixes the rows of the weight table (the
     shipped model uses 2**15 to stay small); by default it is sized from the data.
+
+    `label_map` (label -> category code) says what a label of the company's own means to
+    the service; labels that name a category (守时, punctuality) need none, and the rest
+    count as `other` (see `classifier.labels`). The map is stored with the model.
 
     Raises `intake.errors.InvalidInput` for an unusable file (with the reason).
     """
@@ -153,6 +163,7 @@ def train(
         settings = replace(settings, epochs=epochs)
     if hash_length:
         settings = replace(settings, hash_length=hash_length)
+    category_map, severity_map = _taxonomy(ledger, label_map)
     data = spacy_model.TrainingData([normalize(t) for t in ledger.texts], ledger.labels, ledger.severities)
     nlp, found = spacy_model.train_with_early_stopping(data, settings, progress)
     meta = {
@@ -162,6 +173,8 @@ def train(
         "examples": len(ledger.texts),
         "labels": ledger.counts,
         "severity": ledger.severities is not None,
+        "category_map": category_map,
+        "severity_map": severity_map,
         "settings": {
             "architecture": settings.architecture,
             "max_epochs": settings.epochs,
@@ -185,7 +198,24 @@ def train(
         int(found["epochs"]),
         int(found["dev_examples"]),
         found.get("dev_macro_f1"),
+        unnamed(ledger.counts, Category, label_map),
     )
+
+
+def _taxonomy(
+    ledger: Ledger, label_map: Mapping[str, str] | None
+) -> tuple[dict[str, str | None], dict[str, str | None]]:
+    """What the ledger's category and severity labels mean to the service."""
+    unknown = sorted(set(label_map or {}) - set(ledger.counts))
+    if unknown:
+        raise InvalidInput(entry("classifier.labels.not_in_file", labels=", ".join(unknown)))
+    bad = sorted({code for code in (label_map or {}).values() if code not in Category._value2member_map_})
+    if bad:
+        codes = ", ".join(category.value for category in Category)
+        raise InvalidInput(entry("classifier.labels.bad_code", codes=", ".join(bad), allowed=codes))
+    categories = taxonomy_map(ledger.counts, Category, label_map)
+    severities = taxonomy_map(sorted(set(ledger.severities)), Severity) if ledger.severities else {}
+    return categories, severities
 
 
 def evaluate(

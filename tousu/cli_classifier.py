@@ -69,6 +69,14 @@ def _register_group(subparsers: Any, corrections: CorrectionSource | None) -> No
     _column_options(train_parser)
     train_parser.add_argument("--severity-column", help="optional column with normal/serious/critical")
     train_parser.add_argument("--epochs", type=int, default=None)
+    train_parser.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="LABEL=CODE",
+        help="what a label of your own means to the service, e.g. 套餐问题=billing (repeatable); "
+        "labels that name a category (守时, punctuality) need none, the rest count as other",
+    )
     train_parser.set_defaults(handler=run_train)
 
     eval_parser = commands.add_parser("eval", help="score a model on a labelled file")
@@ -191,6 +199,7 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"\r{line}", end="", file=sys.stderr, flush=True)
 
     try:
+        label_map = _label_map(args.map)
         report = train(
             args.data,
             args.out,
@@ -199,6 +208,7 @@ def run_train(args: argparse.Namespace) -> int:
             progress,
             severity_column=args.severity_column,
             epochs=args.epochs,
+            label_map=label_map,
         )
     except (InvalidInput, ConfigError) as exc:
         return _fail(exc.detail_text(locale), locale)
@@ -209,6 +219,17 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _label_map(pairs: list[str]) -> dict[str, str]:
+    """`--map LABEL=CODE` options as a dict; raises `InvalidInput` for one without `=`."""
+    found: dict[str, str] = {}
+    for pair in pairs:
+        label, sep, code = pair.rpartition("=")
+        if not sep or not label.strip() or not code.strip():
+            raise InvalidInput(entry("cli.classifier.bad_map", pair=pair))
+        found[label.strip()] = code.strip()
+    return found
+
+
 def _print_trained(report: Any, locale: str) -> None:
     labels = ", ".join(f"{label} {count}" for label, count in report.labels.items())
     seconds = f"{report.seconds:.1f}"
@@ -217,6 +238,10 @@ def _print_trained(report: Any, locale: str) -> None:
     if report.dev_examples:
         f1 = f"{report.dev_macro_f1:.4f}"
         print(text("cli.classifier.epochs", locale, epochs=report.epochs, dev=report.dev_examples, f1=f1))
+    if report.unnamed_labels:
+        codes = ", ".join(category.value for category in Category)
+        unnamed = ", ".join(report.unnamed_labels)
+        print(text("cli.classifier.unnamed", locale, labels=unnamed, codes=codes), file=sys.stderr)
     print(text("cli.classifier.written", locale, path=report.out_dir, env=MODEL_ENV))
 
 

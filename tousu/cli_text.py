@@ -19,6 +19,11 @@ ZH: dict[str, str] = {
     "cli.classifier.cannot_write_model": "无法把模型写入 {path}：{error}",
     "cli.classifier.trained": "已用 {examples} 条样本训练（跳过 {skipped} 行），用时 {seconds} 秒",
     "cli.classifier.labels": "标签：{labels}",
+    "cli.classifier.unnamed": (
+        "注意：这些标签不是 tousu 的类别，服务使用此模型时把它们计为“其他”（other）：{labels}；"
+        "可用 --map 标签=类别代码 指定其含义（类别代码：{codes}）"
+    ),
+    "cli.classifier.bad_map": "--map {pair}：应写成 标签=类别代码",
     "cli.classifier.epochs": (
         "训练轮数：{epochs}，由 {dev} 条留出样本选定（验证集宏平均 F1 {f1}），随后用全部样本训练"
     ),
@@ -42,6 +47,11 @@ EN: dict[str, str] = {
     "cli.classifier.cannot_write_model": "cannot write the model to {path}: {error}",
     "cli.classifier.trained": "trained on {examples} examples ({skipped} rows skipped) in {seconds} s",
     "cli.classifier.labels": "labels: {labels}",
+    "cli.classifier.unnamed": (
+        "note: these labels are not tousu categories; the service counts them as other when it uses "
+        "this model: {labels}; say what they mean with --map LABEL=CODE (category codes: {codes})"
+    ),
+    "cli.classifier.bad_map": "--map {pair}: expected LABEL=CODE",
     "cli.classifier.epochs": (
         "epochs: {epochs}, chosen on {dev} held-out rows (dev macro-F1 {f1}), then trained on all rows"
     ),

@@ -251,3 +251,17 @@ def test_stream_counts_bad_lines_and_keeps_order():
     answers = [json.loads(line) for line in sink.getvalue().splitlines()]
     assert [a.get("id", a.get("line")) for a in answers] == [1, 3, 4, 2]
     assert answers[0]["category"] == "punctuality" and answers[3]["category"] == "billing"
+
+
+def test_train_maps_company_labels_and_says_which_it_could_not(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    rows = ["text,label"] + [f"阿姨迟到了{i}分钟,守时" for i in range(6)] + [f"套餐多扣了{i}元,扣费" for i in range(6)]
+    data = tmp_path / "ledger.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["classifier", "train", "--data", str(data), "--out", str(tmp_path / "a"), "--epochs", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "扣费" in err and "--map" in err and "其他" in err
+    argv = ["classifier", "train", "--data", str(data), "--out", str(tmp_path / "b"), "--epochs", "2"]
+    assert main([*argv, "--map", "扣费=billing"]) == 0
+    assert "--map" not in capsys.readouterr().err
+    assert main([*argv, "--map", "扣费"]) == 2
+    assert capsys.readouterr().err.strip() == "错误：--map 扣费：应写成 标签=类别代码"

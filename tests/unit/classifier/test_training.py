@@ -185,3 +185,63 @@ def test_early_stopping_picks_the_epochs_on_a_dev_split(tmp_path: Path):
     assert 1 <= meta["settings"]["epochs"] <= 8
     assert meta["settings"]["dev_macro_f1"] > 0.5
     assert evaluate(data, tmp_path / "model").macro_f1 > 0.9
+
+
+def test_labels_that_name_a_category_count_for_it_others_for_other(tmp_path: Path):
+    # 守时 is the console's name of punctuality; 收费 is this company's own word
+    data = _write_csv(tmp_path / "ledger.csv", ROWS)
+    report = train(data, tmp_path / "model", epochs=6)
+    assert report.unnamed_labels == ["收费"]
+    meta = json.loads((tmp_path / "model" / "tousu-model.json").read_text(encoding="utf-8"))
+    assert meta["category_map"] == {"守时": "punctuality", "收费": "other"}
+    classifier = load_classifier(model_dir=tmp_path / "model")
+    assert classifier.model is not None
+    assert classifier.model.category_map == {"守时": Category.PUNCTUALITY, "收费": Category.OTHER}
+
+
+def test_a_label_map_says_what_a_company_label_means(tmp_path: Path):
+    data = _write_csv(tmp_path / "ledger.csv", ROWS)
+    report = train(data, tmp_path / "model", epochs=6, label_map={"收费": "billing"})
+    assert report.unnamed_labels == []
+    classifier = load_classifier(model_dir=tmp_path / "model")
+    result = classifier.classify("结账的时候又临时加价了")
+    assert result.category is Category.BILLING
+    (model_cue,) = [c for c in result.cues if c.layer == "model"]
+    assert (model_cue.text, model_cue.target) == ("收费", "billing")  # the company's word, shown to the agent
+
+
+def test_a_bad_label_map_is_a_clear_error(tmp_path: Path):
+    data = _write_csv(tmp_path / "ledger.csv", ROWS)
+    with pytest.raises(InvalidInput) as caught:
+        train(data, tmp_path / "model", epochs=1, label_map={"收费": "money"})
+    assert "money" in caught.value.detail_text("en")
+    assert "billing" in caught.value.detail_text("zh")  # the valid codes are listed
+    with pytest.raises(InvalidInput) as caught:
+        train(data, tmp_path / "model", epochs=1, label_map={"退款": "billing"})
+    assert "退款" in caught.value.detail_text("zh")
+    assert not (tmp_path / "model").exists()
+
+
+@pytest.mark.parametrize(
+    ("label", "code"),
+    [
+        ("punctuality", "punctuality"),
+        ("守時", "punctuality"),  # traditional characters fold
+        ("服务态度", "attitude"),
+        ("Staff change", "staff_change"),
+        ("ＳＡＦＥＴＹ", "safety"),  # full width folds
+        ("套餐问题", "other"),
+    ],
+)
+def test_category_labels_onto_the_taxonomy(label: str, code: str):
+    from classifier.labels import taxonomy_map
+
+    assert taxonomy_map([label], Category) == {label: code}
+
+
+def test_severity_labels_onto_the_taxonomy():
+    from classifier.labels import taxonomy_map
+    from intake.records import Severity
+
+    found = taxonomy_map(["严重", "Critical", "normal", "高"], Severity)
+    assert found == {"严重": "serious", "Critical": "critical", "normal": "normal", "高": None}
