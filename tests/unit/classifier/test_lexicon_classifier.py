@@ -174,3 +174,9 @@ def test_an_operator_lexicon_without_sentiment_still_loads():
     lexicon = Lexicon.parse('[categories.quality]\nwords = { "脏" = 2.0 }\n')
     scan = lexicon.scan("很好")
     assert (scan.positive, scan.negative, scan.sentiment) == (0.0, 0.0, [])
+
+
+def test_a_question_about_something_withheld_is_a_complaint(lexicon_only: LayeredClassifier):
+    assert lexicon_only.classify("怎么没给我开发票？").intent is Intent.COMPLAINT
+    assert lexicon_only.classify("小程序用不了吗？").intent is Intent.COMPLAINT
+    assert lexicon_only.classify("请问可以开发票吗？").intent is Intent.ENQUIRY
