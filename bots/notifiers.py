@@ -19,6 +19,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bots.telegram import retry_after_seconds
 from intake.errors import DeliveryError
 from intake.ports import EventBus, Notice
 
@@ -135,7 +136,10 @@ class TelegramAgentNotifier:
             await self._bot.send_message(self._chat_id, telegram_html(notice), parse_mode=ParseMode.HTML)
         except (BadRequest, Forbidden, InvalidToken) as error:
             raise DeliveryError(f"Telegram refused the notice: {error}", retryable=False) from error
-        except (RetryAfter, TimedOut, NetworkError) as error:
+        except RetryAfter as error:  # flood control: say how long Telegram asks to wait
+            wait = retry_after_seconds(error)
+            raise DeliveryError(f"Telegram flood control: {error}", retryable=True, retry_after_seconds=wait) from error
+        except (TimedOut, NetworkError) as error:
             raise DeliveryError(f"Telegram unreachable: {error}", retryable=True) from error
         except TelegramError as error:
             raise DeliveryError(f"Telegram refused the notice: {error}", retryable=False) from error

@@ -20,6 +20,7 @@ import hmac
 import logging
 import warnings
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -67,6 +68,19 @@ def check_secret(secret: str | None) -> str | None:
             detail="TOUSU_TELEGRAM_WEBHOOK_SECRET: 1–256 letters, digits, _ or -",
         )
     return secret
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """How many seconds Telegram's flood control asks to wait (`parameters.retry_after`).
+
+    python-telegram-bot gives an int, or a `timedelta` with `PTB_TIMEDELTA=true`; both are read,
+    without the deprecation warning the int form now carries.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    return max(0.0, seconds)
 
 
 def make_bot(token: str, base_url: str = DEFAULT_API_BASE, *, timeout: float = 20.0) -> Bot:
@@ -227,8 +241,9 @@ class TelegramChannel:
                 updates = fetch.result()
             except TelegramError as error:
                 log.warning("getUpdates failed: %s", error)
+                pause = max(2.0, retry_after_seconds(error)) if isinstance(error, RetryAfter) else 2.0
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 2)
+                    await asyncio.wait_for(stop.wait(), pause)
                 continue
             for data in updates:
                 if not isinstance(data, dict):
@@ -279,8 +294,9 @@ class TelegramChannel:
             await self._ensure_ready_or_raise()
         try:
             return await method(**kwargs)
-        except RetryAfter as error:
-            raise DeliveryError(f"Telegram rate limit: {error}", retryable=True) from error
+        except RetryAfter as error:  # flood control: the next call must wait as long as Telegram says
+            wait = retry_after_seconds(error)
+            raise DeliveryError(f"Telegram flood control: {error}", retryable=True, retry_after_seconds=wait) from error
         except Forbidden as error:  # blocked by the user, kicked from the group
             raise DeliveryError(f"Telegram refused: {error}", retryable=False, callback_needed=True) from error
         except ChatMigrated as error:

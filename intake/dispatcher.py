@@ -3,7 +3,11 @@
 Replies are leased from the outbox so that several processes can dispatch side by
 side without sending one twice; a failed send is retried with exponential backoff;
 a reply that cannot be delivered (or runs out of attempts) flags its complaint so an
-agent calls the customer back. Unsent replies are picked up again after a restart
+agent calls the customer back. When the platform says how long to wait (a `DeliveryError`
+with `retry_after_seconds`: Telegram's flood control), the reply is due again exactly then
+(not sooner, which would lengthen the ban, nor later), and that wait does not count as a
+failed attempt. Either way the later replies of the same conversation in the round wait for
+it, so the customer reads them in order. Unsent replies are picked up again after a restart
 because they are rows in the database, not tasks in memory.
 """
 
@@ -144,6 +148,8 @@ class OutboxDispatcher:
         return None
 
     async def _failed(self, message: OutboundMessage, error: DeliveryError) -> datetime | None:
+        if error.retryable and error.retry_after_seconds is not None:
+            return await self._held_back(message, error.retry_after_seconds, error)
         attempts = message.attempts + 1
         give_up = not error.retryable or attempts >= self.settings.max_attempts
         now = self._clock.now()
@@ -166,6 +172,14 @@ class OutboxDispatcher:
                         {"reply": message.id, "error": str(error), "callback_needed": True},
                     )
                 )
+        return retry_at
+
+    async def _held_back(self, message: OutboundMessage, seconds: float, error: DeliveryError) -> datetime:
+        """The platform asked us to wait `seconds`: due again then, without counting an attempt."""
+        retry_at = self._clock.now() + timedelta(seconds=max(0.0, seconds))
+        log.warning("reply %s held back by the platform until %s: %s", message.id, retry_at.isoformat(), error)
+        async with self._store.transaction() as tx:
+            await tx.outbox.release(message.id, retry_at)
         return retry_at
 
     def _delay(self, attempts: int) -> float:

@@ -65,11 +65,23 @@ class DuplicateMessage(TousuError):
 
 
 class DeliveryError(TousuError):
-    """A channel could not deliver a reply; `retryable` says whether to try again."""
+    """A channel could not deliver a reply; `retryable` says whether to try again.
+
+    `retry_after_seconds` is set when the platform said how long to wait (Telegram's flood
+    control, a busy answer): the next attempt must not come sooner, and needs not come later.
+    """
 
     code = "error.delivery"
 
-    def __init__(self, message: str = "", *, retryable: bool = True, callback_needed: bool = False) -> None:
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        retryable: bool = True,
+        callback_needed: bool = False,
+        retry_after_seconds: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.callback_needed = callback_needed
+        self.retry_after_seconds = retry_after_seconds

@@ -5,7 +5,8 @@ It serves `/bot{token}/{method}` on 127.0.0.1 (python-telegram-bot's `base_url` 
 setWebhook, deleteWebhook and getUpdates the way Telegram documents them, and records
 every call. `send_mode` makes sendMessage answer normally (`ok`), fail with HTTP 500
 (`fail`), with 429 (`flood`), with 403 "bot was blocked" (`blocked`) or never answer
-(`hang`); `fail_next` fails only that many calls. Use it inside a test's event loop
+(`hang`); `fail_next` fails only that many calls with 500, `flood_next` answers only that many
+with 429 (`parameters.retry_after` is `retry_after` seconds, in `flood` mode too). Use it inside a test's event loop
 (`await fake.start()`) or in a thread (`fake.start_in_thread()`) for a server process.
 """
 
@@ -41,6 +42,8 @@ class FakeTelegram:
     token: str = TOKEN
     send_mode: str = "ok"
     fail_next: int = 0
+    flood_next: int = 0
+    retry_after: int = 1
     calls: list[Call] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     webhook: dict[str, Any] = field(default_factory=dict)
@@ -148,8 +151,10 @@ class FakeTelegram:
             return _error(call, 500, "Internal Server Error")
         if self.send_mode == "fail":
             return _error(call, 500, "Internal Server Error")
-        if self.send_mode == "flood":
-            return _error(call, 429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        if self.flood_next > 0 or self.send_mode == "flood":
+            self.flood_next = max(0, self.flood_next - 1)
+            wait = self.retry_after
+            return _error(call, 429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
         if self.send_mode == "blocked":
             return _error(call, 403, "Forbidden: bot was blocked by the user")
         if self.send_mode == "hang":

@@ -2,10 +2,12 @@
 
 `build_runtime` opens the store (applying migrations), picks Redis or memory adapters
 for coordination, loads the classifier, the router and the reply scripts, and builds
-the intake pipeline and the outbox dispatcher. `Runtime.close` releases everything.
+the intake pipeline and the outbox dispatcher. `Runtime.start_background` starts what a
+serving process runs behind the requests, and `Runtime.close` stops it and releases
+everything: `tousu serve` and `tousu telegram poll` both go through these two.
 
 `Runtime.lexicon_saves` carries the console's lexicon saves to the other processes
-(`tousu.broadcast`, `tousu.tuning.lexicon_reloader`); `tousu serve` follows it.
+(`tousu.broadcast`, `tousu.tuning.lexicon_reloader`); a started runtime follows it.
 """
 
 from __future__ import annotations
@@ -89,8 +91,26 @@ class Runtime:
         self.channels[str(channel.name)] = channel
         self.dispatcher.register(channel)
 
+    async def start_background(self) -> None:
+        """Start what a serving process runs besides taking messages in.
+
+        The outbox dispatcher (replies), the follower of the other processes' lexicon saves,
+        the routing layer (SLA timers rebuilt from the database, the watcher that reminds and
+        escalates overdue complaints and serves the team queues, the followers of script and
+        rules saves) and the channels. `close` stops all of it. `tousu serve` (at the web
+        app's start-up) and `tousu telegram poll` both call this, so the two modes run the
+        same service.
+        """
+        await self.dispatcher.start()
+        if self.lexicon_saves is not None:
+            await self.lexicon_saves.start()
+        if self.routing is not None:
+            await self.routing.start()
+        for channel in self.channels.values():
+            await channel.start(self.intake.receive)
+
     async def close(self) -> None:
-        """Stop the dispatcher and the channels, release connections."""
+        """Stop what `start_background` started and the channels, release connections."""
         await self.dispatcher.stop()
         if self.lexicon_saves is not None:
             await self.lexicon_saves.stop()

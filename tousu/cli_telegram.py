@@ -3,8 +3,11 @@
 `set-webhook` registers the webhook with Telegram, with `TOUSU_TELEGRAM_WEBHOOK_SECRET` as
 the secret token Telegram then sends on every request. `poll` is for development without
 a public URL: it removes the webhook and long-polls `getUpdates`, feeding every update to
-the same pipeline as the webhook while the outbox dispatcher sends the replies; Ctrl+C
-(or SIGTERM) stops it cleanly. Both print one clear line on error (exit status 2).
+the same pipeline as the webhook. Around it runs the same service as under `tousu serve`
+(`Runtime.start_background`): the outbox dispatcher sends the replies, complaints are routed
+and their SLA watched and escalated, and the other processes' script, lexicon and rules
+saves are followed. Ctrl+C (or SIGTERM) stops it cleanly. Both print one clear line on
+error (exit status 2).
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ async def set_webhook(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_poll(args: argparse.Namespace, settings: Settings, stop: asyncio.Event | None = None) -> int:
-    """Long-poll until SIGINT/SIGTERM (or `stop`); replies go out through the dispatcher."""
+    """Long-poll until SIGINT/SIGTERM (or `stop`), with the runtime's background parts running."""
     runtime = await build_runtime(settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -62,7 +65,7 @@ async def run_poll(args: argparse.Namespace, settings: Settings, stop: asyncio.E
             loop.add_signal_handler(signum, stop.set)
     try:
         channel = _channel(runtime, settings)
-        await runtime.dispatcher.start()
+        await runtime.start_background()
         print(text("telegram.polling", settings.locale), flush=True)
         await _api(settings, channel.poll(stop, poll_seconds=max(0, args.poll_seconds)))
     finally:

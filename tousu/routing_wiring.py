@@ -3,8 +3,9 @@
 `build_routing` is the one builder `tousu.bootstrap` calls. It loads and validates the
 routing rules, seeds the stored agents from the rules' teams, loads the operators'
 script versions, picks the notifiers the settings ask for, and builds the SLA watcher
-and the workflow API. `Routing.start()` (from `tousu serve`) rebuilds the SLA timers
-from the database and runs the watcher; `Routing.stop()` ends it.
+and the workflow API. `Routing.start()` (from `Runtime.start_background`, under `tousu serve`
+and `tousu telegram poll`) rebuilds the SLA timers from the database and runs the watcher;
+`Routing.stop()` ends it.
 
 Settings (also as `TOUSU_*` environment variables):
 - `routing_rules` (TOUSU_ROUTING_RULES): the rules TOML; unset, `<data_dir>/routing.toml` (saved

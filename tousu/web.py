@@ -43,8 +43,9 @@ ERROR_STATUS: list[tuple[type[TousuError], int]] = [
 def create_app(runtime: Runtime, *, start_background: bool = True) -> web.Application:
     """The aiohttp application over a built `Runtime`.
 
-    With `start_background` the outbox dispatcher, the routing layer (SLA watcher) and the
-    followers of the other processes' lexicon, rules and script saves run while the app runs.
+    With `start_background` the runtime's background parts (`Runtime.start_background`: the
+    outbox dispatcher, the routing layer with its SLA watcher, the followers of the other
+    processes' lexicon, rules and script saves) run while the app runs.
     """
     app = web.Application(
         middlewares=[error_middleware, auth_middleware],
@@ -149,14 +150,7 @@ async def home(request: web.Request) -> web.Response:
 
 
 async def _start_background(app: web.Application) -> None:
-    runtime = app[RUNTIME]
-    await runtime.dispatcher.start()
-    if runtime.lexicon_saves is not None:
-        await runtime.lexicon_saves.start()
-    if runtime.routing is not None:
-        await runtime.routing.start()
-    for channel in runtime.channels.values():
-        await channel.start(runtime.intake.receive)
+    await app[RUNTIME].start_background()
 
 
 async def _close_runtime(app: web.Application) -> None:

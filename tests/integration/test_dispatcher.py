@@ -11,10 +11,14 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from sqlalchemy import select
+
 from intake.dispatcher import DispatchSettings, OutboxDispatcher
 from intake.errors import DeliveryError
 from intake.ports import MessageHandler
 from intake.records import ChannelName, ConversationRef, OutboundMessage, Reply
+from storage.sql.schema import outbox
 from storage.sql.store import SqlStore
 
 
@@ -31,9 +35,10 @@ class PlatformStandIn:
 
     name = ChannelName.TELEGRAM
 
-    def __init__(self, failures: int = 0, retryable: bool = True) -> None:
+    def __init__(self, failures: int = 0, retryable: bool = True, retry_after: float | None = None) -> None:
         self.failures = failures
         self.retryable = retryable
+        self.retry_after = retry_after
         self.sent: list[str] = []
         self.attempts = 0
 
@@ -48,7 +53,12 @@ class PlatformStandIn:
         await asyncio.sleep(0)
         if self.failures > 0:
             self.failures -= 1
-            raise DeliveryError("HTTP 502 from platform", retryable=self.retryable, callback_needed=True)
+            raise DeliveryError(
+                "HTTP 502 from platform",
+                retryable=self.retryable,
+                callback_needed=True,
+                retry_after_seconds=self.retry_after,
+            )
         self.sent.append(message.id)
 
 
@@ -91,6 +101,42 @@ async def test_failures_are_retried_with_backoff_then_sent(store: SqlStore) -> N
     assert await dispatcher.run_once() == 1
     assert channel.sent == [message.id]
     assert channel.attempts == 3
+
+
+async def stored(store: SqlStore, message: OutboundMessage) -> tuple[datetime | None, int, str]:
+    """The outbox row's next-attempt time, failed attempts and status."""
+    async with store.engine.connect() as connection:
+        row = (
+            await connection.execute(
+                select(outbox.c.not_before, outbox.c.attempts, outbox.c.status).where(outbox.c.id == message.id)
+            )
+        ).one()
+    return row.not_before, row.attempts, row.status
+
+
+@pytest.mark.parametrize("wait", [90.0, 2.5])  # longer and shorter than the dispatcher's own backoff (10 s)
+async def test_the_platforms_wait_sets_the_next_attempt_and_later_replies_wait_too(
+    store: SqlStore, wait: float
+) -> None:
+    clock, channel = Clock(), PlatformStandIn(failures=1, retry_after=wait)
+    first, second = outbound("第一条"), outbound("第二条")
+    await queue(store, first, second)
+    dispatcher = OutboxDispatcher(
+        store, {ChannelName.TELEGRAM: channel}, clock, DispatchSettings(base_delay_seconds=10)
+    )
+    failed_at = clock.at
+    assert await dispatcher.run_once() == 2
+    assert channel.attempts == 1 and channel.sent == []  # the second one was not tried past the first
+    due = failed_at + timedelta(seconds=wait)
+    assert await stored(store, first) == (due, 0, "pending")  # a requested wait is no failed attempt
+    assert (await stored(store, second))[0] == due
+    clock.at = due - timedelta(milliseconds=1)
+    assert await dispatcher.run_once() == 0
+    assert channel.attempts == 1
+    clock.at = due
+    assert await dispatcher.run_once() == 2
+    assert channel.sent == [first.id, second.id]  # each once, in order
+    assert await dispatcher.run_once() == 0 and channel.attempts == 3
 
 
 async def test_a_permanent_failure_is_not_retried(store: SqlStore) -> None:

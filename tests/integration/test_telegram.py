@@ -457,12 +457,17 @@ async def test_quick_replies_become_an_inline_keyboard_and_long_texts_are_split(
     assert [row[0]["callback_data"] for row in keyboard] == [f"rate:{n}" for n in range(1, 6)]
 
 
-@pytest.mark.parametrize(("mode", "retryable"), [("fail", True), ("flood", True), ("blocked", False)])
-async def test_delivery_errors_say_whether_to_retry(bench: Bench, mode: str, retryable: bool) -> None:
-    bench.fake.send_mode = mode
+@pytest.mark.parametrize(
+    ("mode", "retryable", "wait"), [("fail", True, None), ("flood", True, 7.0), ("blocked", False, None)]
+)
+async def test_delivery_errors_say_whether_and_when_to_retry(
+    bench: Bench, mode: str, retryable: bool, wait: float | None
+) -> None:
+    bench.fake.send_mode, bench.fake.retry_after = mode, 7
     with pytest.raises(DeliveryError) as raised:
         await channel_of(bench).send(outbound("您好"))
     assert raised.value.retryable is retryable
+    assert raised.value.retry_after_seconds == wait  # Telegram's flood control: parameters.retry_after
 
 
 async def test_a_blocked_bot_gives_up_and_flags_the_complaint_for_a_call_back(bench: Bench) -> None:

@@ -116,6 +116,24 @@ async def test_telegram_refusal_is_a_delivery_error() -> None:
     assert refused.value.retryable is False and "chat not found" in str(refused.value).lower()
 
 
+async def test_telegram_flood_control_says_how_long_to_wait() -> None:
+    async with telegram_api() as fake:
+        fake.answer = {
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 37",
+            "parameters": {"retry_after": 37},
+        }
+        fake.status = 429
+        notifier = TelegramAgentNotifier(BOT_TOKEN, 42, api_base=fake.base)
+        try:
+            with pytest.raises(DeliveryError) as limited:
+                await notifier.notify(NOTICE)
+        finally:
+            await notifier.close()
+    assert limited.value.retryable is True and limited.value.retry_after_seconds == 37.0
+
+
 async def test_fan_out_carries_on_after_a_failing_notifier() -> None:
     bus = MemoryEventBus()
     broken = WeComRobotNotifier("http://127.0.0.1:9/cgi-bin/webhook/send?key=x", timeout=1)

@@ -1,0 +1,126 @@
+"""Telegram's flood control through the real stack: the loopback fake Bot API answers
+sendMessage with 429 and `parameters.retry_after`, python-telegram-bot raises `RetryAfter`,
+the channel turns it into a retryable `DeliveryError` with the wait, and the outbox
+dispatcher (on the real SQLite outbox) holds the reply, and the later replies of the same
+chat, until exactly then. The clock is the test's: nothing here depends on wall-clock time.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+from telegram.error import RetryAfter
+
+from bots.telegram import retry_after_seconds
+from intake.records import ChannelName, ConversationRef
+from storage.sql.schema import outbox
+from storage.sql.store import SqlStore
+from tests.integration.test_telegram import COMPLAINT, HEADERS, USER, settings
+from tests.telegram_fake import FakeTelegram
+from tousu.bootstrap import Runtime, build_runtime
+from tousu.web import create_app
+
+
+class Clock:
+    """The test's clock: it moves only when the test moves it."""
+
+    def __init__(self) -> None:
+        self.at = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.at
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+async def _rows(runtime: Runtime) -> list[Any]:
+    """The outbox rows (id, next-attempt time, failed attempts, status) in the order written."""
+    assert isinstance(runtime.store, SqlStore)
+    async with runtime.store.engine.connect() as connection:
+        query = select(outbox.c.id, outbox.c.not_before, outbox.c.attempts, outbox.c.status).order_by(outbox.c.id)
+        return list((await connection.execute(query)).all())
+
+
+def _sent(fake: FakeTelegram) -> list[tuple[int, str]]:
+    return [(call.status, str(call.params["text"])) for call in fake.called("sendMessage")]
+
+
+async def test_a_429_holds_the_chat_until_retry_after_then_each_reply_goes_once_in_order(
+    tmp_path: Path, fake: FakeTelegram
+) -> None:
+    clock = Clock()
+    runtime = await build_runtime(settings(tmp_path, fake), clock=clock)
+    client = TestClient(TestServer(create_app(runtime, start_background=False)))  # the test drives the outbox
+    await client.start_server()
+    try:
+        update = {
+            "update_id": 9001,
+            "message": {
+                "message_id": 77,
+                "date": 1764547200,
+                "chat": {"id": USER["id"], "type": "private", "first_name": "李"},
+                "from": USER,
+                "text": COMPLAINT,
+            },
+        }
+        response = await client.post("/telegram/webhook", data=json.dumps(update), headers=HEADERS)
+        assert response.status == 200
+        replies = await _rows(runtime)
+        assert len(replies) >= 2  # the acknowledgement and what follows it, to one chat
+
+        fake.flood_next, fake.retry_after = 1, 30
+        limited_at = clock.now()
+        await runtime.dispatcher.run_once()
+        assert [status for status, _ in _sent(fake)] == [429]  # the first reply; the others did not overtake it
+        due = limited_at + timedelta(seconds=30)
+        assert [(row.not_before, row.attempts, row.status) for row in await _rows(runtime)] == [
+            (due, 0, "pending") for _ in replies
+        ]
+
+        clock.at = due - timedelta(milliseconds=1)
+        assert await runtime.dispatcher.run_once() == 0
+        assert len(_sent(fake)) == 1  # not re-sent before Telegram allows it
+
+        clock.at = due
+        assert await runtime.dispatcher.run_once() == len(replies)
+        clock.at += timedelta(hours=1)
+        assert await runtime.dispatcher.run_once() == 0
+        sent = _sent(fake)
+        assert [status for status, _ in sent] == [429] + [200] * len(replies)
+        history = await runtime.history(ConversationRef(ChannelName.TELEGRAM, str(USER["id"])))
+        written = [entry.text for entry in history if entry.direction == "out"]
+        assert [text for _, text in sent[1:]] == written  # the limited reply first, then the others, in order
+        assert [row.status for row in await _rows(runtime)] == ["sent"] * len(replies)
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize("timedelta_mode", [False, True])
+def test_retry_after_is_read_as_int_or_timedelta(monkeypatch: pytest.MonkeyPatch, timedelta_mode: bool) -> None:
+    if timedelta_mode:
+        monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    else:
+        monkeypatch.delenv("PTB_TIMEDELTA", raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # python-telegram-bot's own constructor warns about the int form
+        whole, fraction = RetryAfter(17), RetryAfter(timedelta(seconds=2.5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # reading it does not, either way
+        assert retry_after_seconds(whole) == 17.0
+        assert retry_after_seconds(fraction) == 2.5
