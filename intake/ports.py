@@ -321,10 +321,25 @@ class AuditLog(Protocol):
 
 
 class AgentDirectory(Protocol):
-    """Who can take complaints, and how loaded they are."""
+    """Who can take complaints, and how loaded they are, in one transaction.
+
+    Assignments stay within capacity when several transactions route at once: a router
+    calls `hold_team` before `open_load`; from then until its transaction ends it holds
+    the assignment of the team's complaints, and another transaction routing to the same
+    team waits for it, then counts what it committed.
+    """
+
+    async def hold_team(self, team: str) -> None:
+        """Hold the assignment of `team`'s complaints until this transaction ends (see above).
+
+        Call it before reading the complaints waiting for an agent of `team`, so that they
+        are not read before another transaction assigned them.
+        """
+        ...
 
     async def open_load(self, team: str) -> dict[str, int]:
-        """Open complaints per assignee of `team` (agents with none may be missing)."""
+        """Open complaints per assignee of `team` (agents with none may be missing); they
+        stay true until the transaction ends when the team is held (`hold_team`)."""
         ...
 
 

@@ -83,10 +83,13 @@ class RulesRouter:
         """The agent of `team_code` to take the next complaint (see `AgentChooser.choose`).
 
         When `agents` also keeps the manual duty switches (a `DutyRoster`, as the SQL
-        directory does) they are read there, in the caller's transaction.
+        directory does) they are read there, in the caller's transaction. The team is held
+        first (`AgentDirectory.hold_team`): until the caller's transaction ends, no other
+        one assigns in it, so two at once cannot both fill the same agent's last place.
         """
         team = self.config.teams[team_code]
         roster = agents if isinstance(agents, DutyRoster) else None
+        await agents.hold_team(team.code)
         load = await agents.open_load(team.code)
         return await self.chooser.choose(team, load, self.clock.now(), exclude, roster=roster)
 

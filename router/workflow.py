@@ -342,6 +342,7 @@ class RoutingWorkflow:
             return []
         assigned: list[tuple[str, str]] = []
         now = self._now()
+        await tx.agents.hold_team(team)  # before the queue is read: no other transaction assigns from it now
         for complaint in await _waiting(tx, team):
             choice = await self._router.pick(team, tx.agents)
             if choice.agent is None:

@@ -2,13 +2,21 @@
 
 Inside a pipeline transaction the router reads the manual on/off-duty switches through
 this object (it is a `DutyRoster` too), on the transaction's own connection.
+
+Holding a team (`hold_team`, which the router calls before `open_load`): on PostgreSQL a
+transaction-level advisory lock per team, so two transactions that route to one team at
+once (READ COMMITTED) cannot both count the same open load and fill an agent past
+capacity; the second waits for the first to commit, then counts its assignments. On
+SQLite every write transaction holds the database's one write lock from its start
+(BEGIN IMMEDIATE), so there is nothing more to hold.
 """
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from intake.errors import NotFound
@@ -17,6 +25,9 @@ from storage.sql.routing import duty_overrides
 from storage.sql.schema import complaints
 from storage.sql.schema_routing import agents
 
+TEAM_LOCK_SPACE = 0x7465616D  # "team": first key of the advisory locks of team assignments
+_HOLD_TEAM = text("SELECT pg_advisory_xact_lock(:space, :key)")
+
 
 class SqlAgentDirectory:
     """Counts open complaints (pending, in progress, reopened) per assignee."""
@@ -24,7 +35,13 @@ class SqlAgentDirectory:
     def __init__(self, connection: AsyncConnection) -> None:
         self._conn = connection
 
+    async def hold_team(self, team: str) -> None:
+        """Hold the assignment of `team`'s complaints until this transaction ends (see the module)."""
+        if self._conn.dialect.name == "postgresql":
+            await self._conn.execute(_HOLD_TEAM, {"space": TEAM_LOCK_SPACE, "key": team_lock_key(team)})
+
     async def open_load(self, team: str) -> dict[str, int]:
+        """Open complaints per assignee of `team`."""
         query = (
             select(complaints.c.assignee, func.count())
             .where(
@@ -50,3 +67,9 @@ class SqlAgentDirectory:
         )
         if (await self._conn.execute(statement)).first() is None:
             raise NotFound(f"no agent {agent!r}", agent=agent)
+
+
+def team_lock_key(team: str) -> int:
+    """The second key of `team`'s advisory lock: a stable signed 32-bit hash of its code
+    (two teams sharing one only wait for each other)."""
+    return zlib.crc32(team.encode()) - 2**31

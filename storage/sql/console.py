@@ -18,6 +18,7 @@ from intake.ports import Clock
 from intake.records import Category, Complaint, NoteKind, Severity
 from storage.crypto import FieldCipher
 from storage.sql.complaint_rows import complaint_from_row
+from storage.sql.engine import writing
 from storage.sql.schema import complaints
 from storage.sql.schema_console import (
     classification_corrections,
@@ -287,7 +288,12 @@ class SqlConsoleTransaction(SqlTransaction):
 
 
 class SqlConsoleStore:
-    """Console units of work on the engine of a `SqlStore` (implements `ConsoleStore`)."""
+    """Console units of work on the engine of a `SqlStore` (implements `ConsoleStore`).
+
+    They take the same writer turn as the store's own transactions (on SQLite, console
+    actions queue with intake's writes instead of meeting them in the busy timeout). The
+    console does not tell reads from writes, so every unit of work takes it.
+    """
 
     def __init__(self, store: SqlStore) -> None:
         self._store = store
@@ -295,5 +301,5 @@ class SqlConsoleStore:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlConsoleTransaction]:
         """Commit when the block ends normally, roll back when it raises."""
-        async with self._store.engine.begin() as connection:
+        async with writing(self._store.engine) as connection:
             yield SqlConsoleTransaction(connection, self._store.cipher, self._store.clock)

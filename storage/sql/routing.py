@@ -2,8 +2,10 @@
 
 `SqlAgentRegistry` and `SqlScriptRepository` open their own short transactions on the
 engine (they serve the CLI, the console and the script book outside a pipeline
-transaction). Inside a pipeline transaction the duty switches are read through
-`storage.sql.agents.SqlAgentDirectory`, on the same connection.
+transaction): reads in a read-only transaction, writes in the writer turn of the
+database (`storage.sql.engine.writing`, shared with the store's transactions). Inside a
+pipeline transaction the duty switches are read through `storage.sql.agents.SqlAgentDirectory`,
+on the same connection.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from intake.errors import NotFound
 from intake.records import QuickReply
 from intake.routing_ports import AgentRecord, ScriptVersion
 from storage.sql.dialect import upsert
+from storage.sql.engine import reading, writing
 from storage.sql.schema_routing import agents, script_versions
 
 
@@ -48,7 +51,7 @@ class SqlAgentRegistry:
         self._engine = engine
 
     async def seed(self, records: list[AgentRecord], at: datetime) -> None:
-        async with self._engine.begin() as connection:
+        async with writing(self._engine) as connection:
             for record in records:  # an upsert: several processes may seed at the same time
                 values = {
                     "name": record.name,
@@ -67,21 +70,21 @@ class SqlAgentRegistry:
             )
 
     async def list_agents(self) -> list[AgentRecord]:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = await connection.execute(select(agents).order_by(agents.c.team, agents.c.id))
             return [_agent(row._mapping) for row in rows]
 
     async def get_agent(self, agent: str) -> AgentRecord | None:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             row = (await connection.execute(select(agents).where(agents.c.id == agent))).first()
             return _agent(row._mapping) if row is not None else None
 
     async def overrides(self) -> dict[str, bool]:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             return await duty_overrides(connection)
 
     async def set_on_duty(self, agent: str, on_duty: bool | None, at: datetime) -> None:
-        async with self._engine.begin() as connection:
+        async with writing(self._engine) as connection:
             statement = (
                 update(agents)
                 .where(agents.c.id == agent)
@@ -119,7 +122,7 @@ class SqlScriptRepository:
         query = select(script_versions).join(
             latest, (script_versions.c.key == latest.c.key) & (script_versions.c.version == latest.c.version)
         )
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             return {row.key: _version(row._mapping) for row in await connection.execute(query)}
 
     async def get(self, key: str, version: int | None = None) -> ScriptVersion | None:
@@ -128,13 +131,13 @@ class SqlScriptRepository:
             query = query.order_by(script_versions.c.version.desc()).limit(1)
         else:
             query = query.where(script_versions.c.version == version)
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             row = (await connection.execute(query)).first()
             return _version(row._mapping) if row is not None else None
 
     async def history(self, key: str) -> list[ScriptVersion]:
         query = select(script_versions).where(script_versions.c.key == key).order_by(script_versions.c.version)
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             return [_version(row._mapping) for row in await connection.execute(query)]
 
     async def save(
@@ -147,7 +150,7 @@ class SqlScriptRepository:
         quick_replies: tuple[QuickReply, ...] = (),
         note: str | None = None,
     ) -> ScriptVersion:
-        async with self._engine.begin() as connection:
+        async with writing(self._engine) as connection:
             last = (
                 await connection.execute(
                     select(func.max(script_versions.c.version)).where(script_versions.c.key == key)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import text
@@ -17,7 +16,7 @@ from storage.sql.agents import SqlAgentDirectory
 from storage.sql.audit import SqlAuditLog
 from storage.sql.complaints import SqlComplaintStore
 from storage.sql.customers import SqlCustomerDirectory
-from storage.sql.engine import create_engine
+from storage.sql.engine import create_engine, reading, writing
 from storage.sql.inbox import SqlInbox
 from storage.sql.outbox import SqlOutbox
 from storage.sql.tokens import SqlApiTokens
@@ -41,30 +40,24 @@ class SqlStore:
     """The source of truth on SQLite (`sqlite:///path`) or PostgreSQL (`postgresql://…`).
 
     The schema must be in place (`storage.migrate.upgrade`); the engine is created here
-    but connects lazily, on the first transaction.
+    but connects lazily, on the first transaction. On SQLite every transaction waits for
+    this process's turn to write (`storage.sql.engine.writing`), which the console's
+    store, the agent registry and the script repository on the same file share.
     """
 
     def __init__(self, url: str, cipher: FieldCipher, clock: Clock | None = None, **engine_options: Any) -> None:
         self.engine: AsyncEngine = create_engine(url, **engine_options)
         self.cipher = cipher
         self.clock: Clock = clock or SystemClock()
-        # SQLite has one writer at a time. Its busy handler polls with growing sleeps, so
-        # under load a waiting transaction can starve for seconds; queueing this process's
-        # writers on a FIFO lock first keeps latency flat (other processes still use the
-        # busy timeout).
-        self._writer_lock = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlTransaction]:
         """Commit when the block ends normally, roll back when it raises."""
-        async with self._writer_turn(), self.engine.begin() as connection:
+        async with writing(self.engine) as connection:
             yield SqlTransaction(connection, self.cipher, self.clock)
 
-    def _writer_turn(self) -> AbstractAsyncContextManager[Any]:
-        return self._writer_lock if self._writer_lock is not None else nullcontext()
-
     async def ping(self) -> None:
-        async with self.engine.connect() as connection:
+        async with reading(self.engine) as connection:
             await connection.execute(text("SELECT 1"))
 
     async def close(self) -> None:

@@ -28,6 +28,9 @@ class Loads:
 
     per_agent: dict[str, int] = field(default_factory=dict)
 
+    async def hold_team(self, team: str) -> None:
+        """Nothing to hold: the loads are one test's own dict."""
+
     async def open_load(self, team: str) -> dict[str, int]:
         return dict(self.per_agent)
 
