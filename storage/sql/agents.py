@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from intake.errors import NotFound
@@ -16,6 +16,17 @@ from intake.records import OPEN_STATUSES
 from storage.sql.routing import duty_overrides
 from storage.sql.schema import complaints
 from storage.sql.schema_routing import agents
+
+# Built once and executed with parameters: no statement construction per routing.
+_OPEN_LOAD = (
+    select(complaints.c.assignee, func.count())
+    .where(
+        complaints.c.team == bindparam("b_team"),
+        complaints.c.assignee.is_not(None),
+        complaints.c.status.in_(sorted(str(s) for s in OPEN_STATUSES)),
+    )
+    .group_by(complaints.c.assignee)
+)
 
 
 class SqlAgentDirectory:
@@ -25,16 +36,8 @@ class SqlAgentDirectory:
         self._conn = connection
 
     async def open_load(self, team: str) -> dict[str, int]:
-        query = (
-            select(complaints.c.assignee, func.count())
-            .where(
-                complaints.c.team == team,
-                complaints.c.assignee.is_not(None),
-                complaints.c.status.in_(sorted(str(s) for s in OPEN_STATUSES)),
-            )
-            .group_by(complaints.c.assignee)
-        )
-        return {assignee: int(count) for assignee, count in await self._conn.execute(query)}
+        rows = await self._conn.execute(_OPEN_LOAD, {"b_team": team})
+        return {assignee: int(count) for assignee, count in rows}
 
     async def overrides(self) -> dict[str, bool]:
         """agent id → manual duty switch (see `intake.routing_ports.DutyRoster`)."""
