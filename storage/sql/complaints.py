@@ -54,8 +54,9 @@ class SqlComplaintStore:
     def __init__(self, connection: AsyncConnection, cipher: FieldCipher) -> None:
         self._conn = connection
         self._cipher = cipher
-        # number → id of the complaints this transaction wrote or read (a number never
-        # changes), so that appending to a transcript need not look the id up again
+        # number → id of the complaints this transaction added or read by number or
+        # customer (a number never changes), so that appending to a transcript need not
+        # look the id up again
         self._ids: dict[str, str] = {}
 
     async def next_number(self, day: date) -> str:
@@ -98,7 +99,9 @@ class SqlComplaintStore:
 
     async def for_customer(self, customer_id: str) -> builtins.list[Complaint]:
         rows = await self._conn.execute(_FOR_CUSTOMER, {"b_customer_id": customer_id})
-        return [complaint_from_row(r._mapping, self._cipher) for r in rows]
+        found = [complaint_from_row(r._mapping, self._cipher) for r in rows]
+        self._ids.update((c.number, c.id) for c in found if c.id is not None)
+        return found
 
     async def append_message(
         self,
@@ -117,6 +120,8 @@ class SqlComplaintStore:
         entries: Sequence[TranscriptEntry],
     ) -> None:
         """Append `entries` in their order with one (executemany) statement."""
+        if not entries:
+            return
         complaint_id = None if complaint_number is None else await self._id_of(complaint_number)
         await self._insert_messages(conversation, customer_id, complaint_id, entries)
 
