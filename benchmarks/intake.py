@@ -4,7 +4,8 @@
     python benchmarks/intake.py [--requests 2000] [--concurrency 16] [--database-url URL]
 
 Both servers run as separate processes on loopback; the load comes from this process
-(aiohttp client, a fixed number of requests in flight). Every message is a new complaint
+(aiohttp client, a fixed number of requests in flight). On Linux it also reports the
+CPU time (user + system, all threads) of the tousu process per measured message. Every message is a new complaint
 from its own customer, so each request classifies, routes, numbers, encrypts and commits.
 """
 
@@ -94,6 +95,15 @@ async def load(url: str, token: str | None, total: int, concurrency: int, tag: s
     }
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process `pid` (all its threads) so far; None off Linux."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def tousu_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOUSU_")}
     env |= {"TOUSU_DATA_DIR": str(data_dir), "TOUSU_LOG_LEVEL": "WARNING"}
@@ -125,7 +135,9 @@ async def main() -> None:
             await load(f"http://127.0.0.1:{bare_port}", None, 200, args.concurrency, "warm-bare")
             await load(f"http://127.0.0.1:{tousu_port}", token, 100, args.concurrency, "warm-tousu")
             bare_result = await load(f"http://127.0.0.1:{bare_port}", None, args.requests, args.concurrency, "bare")
+            cpu_before = cpu_seconds(tousu.pid)
             tousu_result = await load(f"http://127.0.0.1:{tousu_port}", token, args.requests, args.concurrency, "m")
+            cpu_after = cpu_seconds(tousu.pid)
         finally:
             for process in (bare, tousu):
                 process.terminate()
@@ -136,6 +148,9 @@ async def main() -> None:
     for name, result in (("bare aiohttp handler", bare_result), ("tousu POST /api/v1/messages", tousu_result)):
         print(f"{name:<28}{result['rps']:>10.1f}{result['p50_ms']:>10.2f}{result['p99_ms']:>10.2f}")
     print(f"ratio tousu/bare throughput: {tousu_result['rps'] / bare_result['rps']:.3f}")
+    if cpu_before is not None and cpu_after is not None:
+        tousu_result["cpu_ms_per_message"] = (cpu_after - cpu_before) * 1000 / args.requests
+        print(f"tousu server CPU per message: {tousu_result['cpu_ms_per_message']:.1f} ms")
     print(json.dumps({"bare": bare_result, "tousu": tousu_result}))
 
 

@@ -254,8 +254,9 @@ class IntakeService:
         async with self._store.transaction() as tx:
             if not await tx.inbox.claim(message.idempotency_key, now):
                 raise DuplicateMessage(message.idempotency_key)
-            customer = await self._customer_for(tx, message, now)
-            complaints = await tx.complaints.for_customer(customer.id)
+            customer, created = await self._customer_for(tx, message, now)
+            # a customer created in this transaction has no complaints yet
+            complaints = [] if created else await tx.complaints.for_customer(customer.id)
             turn = _Turn(tx, message, now, customer, complaints, self._classify(message), state=state)
             turn.source, turn.actor = source, actor
             decision = Decision(Action.NEW_COMPLAINT) if force_new else dialogue.decide(self._context(turn))
@@ -283,7 +284,8 @@ class IntakeService:
             followup_window=self.settings.followup_window,
         )
 
-    async def _customer_for(self, tx: Transaction, message: InboundMessage, now: datetime) -> Customer:
+    async def _customer_for(self, tx: Transaction, message: InboundMessage, now: datetime) -> tuple[Customer, bool]:
+        """The sender's customer, found or created (then True)."""
         customer = await tx.customers.find_by_identity(message.sender)
         if customer is None and message.phone:
             customer = await tx.customers.find_by_phone(message.phone)
@@ -300,32 +302,32 @@ class IntakeService:
                     created_at=now,
                 )
             )
-        elif (message.name and not customer.name) or (message.phone and not customer.phone):
+            return customer, True
+        if (message.name and not customer.name) or (message.phone and not customer.phone):
             customer.name = customer.name or message.name
             customer.phone = customer.phone or message.phone
             await tx.customers.update(customer)
-        return customer
+        return customer, False
 
     async def _record(self, turn: _Turn, decision: Decision, hold: float) -> tuple[OutboundMessage, ...]:
         tx, message = turn.tx, turn.message
         number = turn.complaint.number if turn.complaint else None
+        entries = []
         if decision.action not in (Action.IGNORE, Action.EDIT, Action.UNREACHABLE):
-            await tx.complaints.append_message(message.conversation, turn.customer.id, number, _inbound_entry(message))
-        not_before = turn.now + timedelta(seconds=hold) if hold > 0 else None
-        outbound = []
+            entries.append(_inbound_entry(message))
+        entries.extend(_outbound_entry(message.channel, reply, turn.now) for reply in turn.replies)
+        await tx.complaints.append_messages(message.conversation, turn.customer.id, number, entries)
         turn_id = uuid.uuid4()
-        for position, reply in enumerate(turn.replies):
-            # ids sort in the order written: the outbox orders one turn's replies by id
-            out = OutboundMessage(f"{turn_id}-{position:02d}", message.conversation, reply, number)
-            if message.channel not in INLINE_CHANNELS:
-                await tx.outbox.put(out, not_before=not_before)
-            await tx.complaints.append_message(
-                message.conversation, turn.customer.id, number, _outbound_entry(message.channel, reply, turn.now)
-            )
-            outbound.append(out)
-        for event in turn.events:
-            await tx.audit.append(event)
-        return tuple(outbound)
+        # ids sort in the order written: the outbox orders one turn's replies by id
+        outbound = tuple(
+            OutboundMessage(f"{turn_id}-{position:02d}", message.conversation, reply, number)
+            for position, reply in enumerate(turn.replies)
+        )
+        if message.channel not in INLINE_CHANNELS:
+            not_before = turn.now + timedelta(seconds=hold) if hold > 0 else None
+            await tx.outbox.put_all(outbound, not_before=not_before)
+        await tx.audit.append_all(turn.events)
+        return outbound
 
     async def _after_commit(self, result: IntakeResult, state_key: str, turn: _Turn) -> None:
         if turn.state_changed:

@@ -8,7 +8,7 @@ runs against every implementation of a port.
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -265,6 +265,16 @@ class ComplaintStore(Protocol):
         """Append one message to a conversation and, when given, to a complaint's transcript."""
         ...
 
+    async def append_messages(
+        self,
+        conversation: ConversationRef,
+        customer_id: str | None,
+        complaint_number: str | None,
+        entries: Sequence[TranscriptEntry],
+    ) -> None:
+        """`append_message` for several entries, in their order (one round trip where the store can)."""
+        ...
+
     async def conversation_history(
         self, conversation: ConversationRef, limit: int = 50
     ) -> builtins.list[TranscriptEntry]:
@@ -281,6 +291,10 @@ class Outbox(Protocol):
 
     async def put(self, message: OutboundMessage, *, not_before: datetime | None = None) -> None:
         """Queue a reply; the dispatcher will not take it before `not_before`."""
+        ...
+
+    async def put_all(self, messages: Sequence[OutboundMessage], *, not_before: datetime | None = None) -> None:
+        """`put` for several replies, in their order (one round trip where the store can)."""
         ...
 
     async def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[OutboundMessage]:
@@ -313,6 +327,10 @@ class AuditLog(Protocol):
 
     async def append(self, event: Event) -> None:
         """Add one event."""
+        ...
+
+    async def append_all(self, events: Sequence[Event]) -> None:
+        """Add several events, in their order (one round trip where the store can)."""
         ...
 
     async def for_complaint(self, number: str) -> list[Event]:

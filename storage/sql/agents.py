@@ -16,7 +16,7 @@ from __future__ import annotations
 import zlib
 from datetime import datetime
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from intake.errors import NotFound
@@ -27,6 +27,16 @@ from storage.sql.schema_routing import agents
 
 TEAM_LOCK_SPACE = 0x7465616D  # "team": first key of the advisory locks of team assignments
 _HOLD_TEAM = text("SELECT pg_advisory_xact_lock(:space, :key)")
+# Built once and executed with parameters: no statement construction per routing.
+_OPEN_LOAD = (
+    select(complaints.c.assignee, func.count())
+    .where(
+        complaints.c.team == bindparam("b_team"),
+        complaints.c.assignee.is_not(None),
+        complaints.c.status.in_(sorted(str(s) for s in OPEN_STATUSES)),
+    )
+    .group_by(complaints.c.assignee)
+)
 
 
 class SqlAgentDirectory:
@@ -42,16 +52,8 @@ class SqlAgentDirectory:
 
     async def open_load(self, team: str) -> dict[str, int]:
         """Open complaints per assignee of `team`."""
-        query = (
-            select(complaints.c.assignee, func.count())
-            .where(
-                complaints.c.team == team,
-                complaints.c.assignee.is_not(None),
-                complaints.c.status.in_(sorted(str(s) for s in OPEN_STATUSES)),
-            )
-            .group_by(complaints.c.assignee)
-        )
-        return {assignee: int(count) for assignee, count in await self._conn.execute(query)}
+        rows = await self._conn.execute(_OPEN_LOAD, {"b_team": team})
+        return {assignee: int(count) for assignee, count in rows}
 
     async def overrides(self) -> dict[str, bool]:
         """agent id → manual duty switch (see `intake.routing_ports.DutyRoster`)."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import builtins
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from intake.errors import NotFound
@@ -17,12 +18,34 @@ from intake.records import Complaint, ConversationRef, TranscriptEntry
 from intake.report_ports import ReportFilter
 from storage.crypto import FieldCipher
 from storage.sql.complaint_rows import complaint_from_row, complaint_values
-from storage.sql.dialect import upsert
+from storage.sql.dialect import PerDialect
 from storage.sql.message_rows import conversation_key, entry_from_row, message_values
 from storage.sql.schema import complaints, day_sequences, messages
 from storage.sql.types import as_utc
 
 NUMBER_DIGITS = 6
+
+# The statements of the intake path, built once and executed with parameters (see
+# `storage.sql.dialect.PerDialect`); where-clause parameters are named `b_…` so that
+# they cannot clash with the SET columns of an UPDATE.
+_NEXT_NUMBER = PerDialect(
+    lambda insert: (
+        insert(day_sequences)
+        .values(day=bindparam("b_day"), last=1)
+        .on_conflict_do_update(index_elements=["day"], set_={"last": day_sequences.c.last + 1})
+        .returning(day_sequences.c.last)
+    )
+)
+_INSERT = complaints.insert()
+_INSERT_MESSAGE = messages.insert()
+_SAVE = update(complaints).where(complaints.c.number == bindparam("b_number")).returning(complaints.c.id)
+_BY_NUMBER = select(complaints).where(complaints.c.number == bindparam("b_number"))
+_ID_BY_NUMBER = select(complaints.c.id).where(complaints.c.number == bindparam("b_number"))
+_TRANSCRIPT = (
+    select(messages)
+    .where(messages.c.complaint_id == bindparam("b_complaint_id"))
+    .order_by(messages.c.created_at, messages.c.id)
+)
 
 
 class SqlComplaintStore:
@@ -31,45 +54,38 @@ class SqlComplaintStore:
     def __init__(self, connection: AsyncConnection, cipher: FieldCipher) -> None:
         self._conn = connection
         self._cipher = cipher
+        # number → id of the complaints this transaction added or read by number or
+        # customer (a number never changes), so that appending to a transcript need not
+        # look the id up again
+        self._ids: dict[str, str] = {}
 
     async def next_number(self, day: date) -> str:
-        statement = upsert(self._conn, day_sequences).values(day=day, last=1)
-        statement = statement.on_conflict_do_update(
-            index_elements=["day"], set_={"last": day_sequences.c.last + 1}
-        ).returning(day_sequences.c.last)
-        last = (await self._conn.execute(statement)).scalar_one()
+        last = (await self._conn.execute(_NEXT_NUMBER.for_(self._conn), {"b_day": day})).scalar_one()
         return f"TS-{day:%Y%m%d}-{last:0{NUMBER_DIGITS}d}"
 
     async def add(self, complaint: Complaint) -> Complaint:
         stored = replace(complaint, id=complaint.id or str(uuid.uuid4()), transcript=list(complaint.transcript))
-        await self._conn.execute(complaints.insert().values(id=stored.id, **complaint_values(stored, self._cipher)))
-        for entry in stored.transcript:
-            values = message_values(stored.conversation, stored.customer_id, stored.id, entry, self._cipher)
-            await self._conn.execute(messages.insert().values(**values))
+        assert stored.id is not None
+        await self._conn.execute(_INSERT, {"id": stored.id, **complaint_values(stored, self._cipher)})
+        self._ids[stored.number] = stored.id
+        await self._insert_messages(stored.conversation, stored.customer_id, stored.id, stored.transcript)
         return stored
 
     async def save(self, complaint: Complaint) -> None:
-        statement = (
-            update(complaints)
-            .where(complaints.c.number == complaint.number)
-            .values(**complaint_values(complaint, self._cipher))
-            .returning(complaints.c.id)
-        )
-        if (await self._conn.execute(statement)).first() is None:
+        values = {"b_number": complaint.number, **complaint_values(complaint, self._cipher)}
+        if (await self._conn.execute(_SAVE, values)).first() is None:
             raise NotFound(f"complaint {complaint.number} does not exist", number=complaint.number)
 
     async def get(self, number: str, *, with_transcript: bool = True) -> Complaint | None:
-        row = (await self._conn.execute(select(complaints).where(complaints.c.number == number))).first()
+        row = (await self._conn.execute(_BY_NUMBER, {"b_number": number})).first()
         if row is None:
             return None
         complaint = complaint_from_row(row._mapping, self._cipher)
+        if complaint.id is not None:
+            self._ids[number] = complaint.id
         if with_transcript:
-            query = (
-                select(messages)
-                .where(messages.c.complaint_id == complaint.id)
-                .order_by(messages.c.created_at, messages.c.id)
-            )
-            complaint.transcript = [entry_from_row(r._mapping, self._cipher) for r in await self._conn.execute(query)]
+            rows = await self._conn.execute(_TRANSCRIPT, {"b_complaint_id": complaint.id})
+            complaint.transcript = [entry_from_row(r._mapping, self._cipher) for r in rows]
         return complaint
 
     async def list(self, query: ComplaintFilter) -> list[Complaint]:
@@ -82,8 +98,10 @@ class SqlComplaintStore:
         return int((await self._conn.execute(statement)).scalar_one())
 
     async def for_customer(self, customer_id: str) -> builtins.list[Complaint]:
-        statement = _newest_first(select(complaints).where(complaints.c.customer_id == customer_id))
-        return [complaint_from_row(r._mapping, self._cipher) for r in await self._conn.execute(statement)]
+        rows = await self._conn.execute(_FOR_CUSTOMER, {"b_customer_id": customer_id})
+        found = [complaint_from_row(r._mapping, self._cipher) for r in rows]
+        self._ids.update((c.number, c.id) for c in found if c.id is not None)
+        return found
 
     async def append_message(
         self,
@@ -92,14 +110,40 @@ class SqlComplaintStore:
         complaint_number: str | None,
         entry: TranscriptEntry,
     ) -> None:
-        complaint_id = None
-        if complaint_number is not None:
-            found = select(complaints.c.id).where(complaints.c.number == complaint_number)
-            complaint_id = (await self._conn.execute(found)).scalar()
+        await self.append_messages(conversation, customer_id, complaint_number, (entry,))
+
+    async def append_messages(
+        self,
+        conversation: ConversationRef,
+        customer_id: str | None,
+        complaint_number: str | None,
+        entries: Sequence[TranscriptEntry],
+    ) -> None:
+        """Append `entries` in their order with one (executemany) statement."""
+        if not entries:
+            return
+        complaint_id = None if complaint_number is None else await self._id_of(complaint_number)
+        await self._insert_messages(conversation, customer_id, complaint_id, entries)
+
+    async def _id_of(self, number: str) -> str:
+        complaint_id = self._ids.get(number)
+        if complaint_id is None:
+            complaint_id = (await self._conn.execute(_ID_BY_NUMBER, {"b_number": number})).scalar()
             if complaint_id is None:
-                raise NotFound(f"complaint {complaint_number} does not exist", number=complaint_number)
-        values = message_values(conversation, customer_id, complaint_id, entry, self._cipher)
-        await self._conn.execute(messages.insert().values(**values))
+                raise NotFound(f"complaint {number} does not exist", number=number)
+            self._ids[number] = complaint_id
+        return complaint_id
+
+    async def _insert_messages(
+        self,
+        conversation: ConversationRef,
+        customer_id: str | None,
+        complaint_id: str | None,
+        entries: Sequence[TranscriptEntry],
+    ) -> None:
+        rows = [message_values(conversation, customer_id, complaint_id, entry, self._cipher) for entry in entries]
+        if rows:
+            await self._conn.execute(_INSERT_MESSAGE, rows[0] if len(rows) == 1 else rows)
 
     async def conversation_history(
         self, conversation: ConversationRef, limit: int = 50
@@ -128,6 +172,9 @@ class SqlComplaintStore:
 
 def _newest_first(statement: Select[Any]) -> Select[Any]:
     return statement.order_by(complaints.c.received_at.desc(), complaints.c.number.desc())
+
+
+_FOR_CUSTOMER = _newest_first(select(complaints).where(complaints.c.customer_id == bindparam("b_customer_id")))
 
 
 def filter_conditions(query: ComplaintFilter | ReportFilter) -> list[ColumnElement[bool]]:

@@ -6,6 +6,7 @@ count, so a dispatcher can compute its backoff and give up after N.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from storage.crypto import FieldCipher
 from storage.sql.schema import outbox
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
+_INSERT = outbox.insert()  # built once, executed with parameters
 
 
 class SqlOutbox:
@@ -30,18 +32,27 @@ class SqlOutbox:
         self._clock = clock
 
     async def put(self, message: OutboundMessage, *, not_before: datetime | None = None) -> None:
-        await self._conn.execute(
-            outbox.insert().values(
-                id=message.id,
-                conversation=message.conversation.to_json(),
-                reply_enc=self._cipher.encrypt_json(message.reply.to_json()),
-                complaint_number=message.complaint_number,
-                status=PENDING,
-                attempts=message.attempts,
-                not_before=not_before,
-                created_at=self._clock.now(),
-            )
-        )
+        await self._conn.execute(_INSERT, self._values(message, not_before, self._clock.now()))
+
+    async def put_all(self, messages: Sequence[OutboundMessage], *, not_before: datetime | None = None) -> None:
+        """Queue `messages` in their order with one (executemany) statement."""
+        if len(messages) == 1:
+            await self.put(messages[0], not_before=not_before)
+        elif messages:
+            now = self._clock.now()
+            await self._conn.execute(_INSERT, [self._values(m, not_before, now) for m in messages])
+
+    def _values(self, message: OutboundMessage, not_before: datetime | None, now: datetime) -> dict[str, Any]:
+        return {
+            "id": message.id,
+            "conversation": message.conversation.to_json(),
+            "reply_enc": self._cipher.encrypt_json(message.reply.to_json()),
+            "complaint_number": message.complaint_number,
+            "status": PENDING,
+            "attempts": message.attempts,
+            "not_before": not_before,
+            "created_at": now,
+        }
 
     async def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[OutboundMessage]:
         if limit <= 0:

@@ -94,6 +94,24 @@ async def test_customer_round_trip_with_identities(store: SqlStore) -> None:
     assert loaded.created_at == customer.created_at
 
 
+async def test_added_customer_is_as_a_read_gives_it(store: SqlStore) -> None:
+    """`add` does not read the customer back; what it returns must equal a later `get`,
+    also when an identity already existed and keeps its stored display name and unionid."""
+    other = await add_customer(store, identities=[Identity(ChannelName.WECHAT, "openid-1", "小张", "union-1")])
+    local = datetime(2026, 11, 23, 16, 30, tzinfo=timezone(timedelta(hours=8)))
+    identities = [Identity(ChannelName.WECHAT, "openid-1"), Identity(ChannelName.API, "api-7", "张")]
+    added = await add_customer(store, identities=identities, created_at=local, first_service_at=local, satisfaction=4)
+    async with store.transaction() as tx:
+        loaded = await tx.customers.get(added.id)
+        previous = await tx.customers.get(other.id)
+    assert loaded == added
+    assert [i.display_name for i in added.identities] == ["张", "小张"]
+    assert added.identities[1].unionid == "union-1"
+    assert added.created_at is not None and added.created_at.utcoffset() == timedelta(0)
+    assert str(added.created_at) == str(loaded.created_at if loaded else None)
+    assert previous is not None and previous.identities == []
+
+
 async def test_find_by_identity_and_unionid(store: SqlStore) -> None:
     customer = await add_customer(store, identities=[Identity(ChannelName.WECHAT, "openid-1", unionid="union-1")])
     async with store.transaction() as tx:
@@ -327,6 +345,29 @@ async def test_transcript_and_conversation_history(store: SqlStore) -> None:
     assert history[1].text == "阿姨没来（已编辑）"
 
 
+async def test_append_messages_keeps_their_order(store: SqlStore) -> None:
+    customer = await add_customer(store)
+    chat = conversation()
+    texts = ["第一条", "第二条", "第三条"]
+    async with store.transaction() as tx:
+        await tx.complaints.add(new_complaint("TS-20261123-000001", customer.id, conversation=chat))
+        await tx.complaints.append_messages(chat, customer.id, "TS-20261123-000001", [entry(t) for t in texts])
+        await tx.complaints.append_messages(chat, customer.id, None, [entry("不属于投诉")])
+        await tx.complaints.append_messages(chat, customer.id, "TS-20261123-000001", [])
+    async with store.transaction() as tx:
+        complaint = await tx.complaints.get("TS-20261123-000001")
+        history = await tx.complaints.conversation_history(chat)
+        # a new transaction looks the complaint's id up again
+        await tx.complaints.append_messages(chat, customer.id, "TS-20261123-000001", [entry("第四条")])
+        again = await tx.complaints.get("TS-20261123-000001")
+    assert complaint is not None and [t.text for t in complaint.transcript] == texts
+    assert [h.text for h in history] == [*texts, "不属于投诉"]
+    assert again is not None and [t.text for t in again.transcript] == [*texts, "第四条"]
+    with pytest.raises(NotFound):
+        async with store.transaction() as tx:
+            await tx.complaints.append_messages(chat, None, "TS-20261123-000404", [entry("x"), entry("y")])
+
+
 async def test_append_message_to_unknown_complaint_is_not_found(store: SqlStore) -> None:
     with pytest.raises(NotFound):
         async with store.transaction() as tx:
@@ -429,6 +470,20 @@ async def test_outbox_put_and_claim_due(store: SqlStore) -> None:
     assert [m.id for m in again] == ["r1"]
 
 
+async def test_outbox_put_all_keeps_their_order(store: SqlStore) -> None:
+    async with store.transaction() as tx:
+        await tx.outbox.put_all([reply_message("t-01", "TS-20261123-000001"), reply_message("t-00")])
+        await tx.outbox.put_all([reply_message("held")], not_before=T0 + timedelta(minutes=5))
+        await tx.outbox.put_all([])
+        assert await tx.outbox.pending_count() == 3
+    async with store.transaction() as tx:
+        claimed = await tx.outbox.claim_due(T0, 10, 600)
+        held = await tx.outbox.claim_due(T0 + timedelta(minutes=5), 10, 600)
+    assert {m.id for m in claimed} == {"t-00", "t-01"}
+    assert next(m for m in claimed if m.id == "t-01") == reply_message("t-01", "TS-20261123-000001")
+    assert [m.id for m in held] == ["held"]
+
+
 async def test_outbox_lease_is_exclusive_under_concurrency(store: SqlStore) -> None:
     async with store.transaction() as tx:
         for i in range(20):
@@ -498,6 +553,26 @@ async def test_audit_events_oldest_first(store: SqlStore) -> None:
         ("status.changed", {"to": "in_progress"}),
     ]
     assert events[0].at == T0
+
+
+async def test_audit_append_all_keeps_their_order(store: SqlStore) -> None:
+    async with store.transaction() as tx:
+        await tx.audit.append_all(
+            [
+                Event("bot", "complaint.created", T0, "TS-1", {"category": "damage"}),
+                Event("bot", "complaint.routed", T0, "TS-1", {"team": "service"}),
+                Event("bot", "complaint.created", T0, "TS-2"),
+            ]
+        )
+        await tx.audit.append_all([Event("bot", "complaint.message_added", T0, "TS-1")])
+        await tx.audit.append_all([])
+    async with store.transaction() as tx:
+        events = await tx.audit.for_complaint("TS-1")
+    assert [(e.action, e.data) for e in events] == [
+        ("complaint.created", {"category": "damage"}),
+        ("complaint.routed", {"team": "service"}),
+        ("complaint.message_added", {}),
+    ]
 
 
 async def test_api_tokens(store: SqlStore) -> None:
