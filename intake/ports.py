@@ -423,6 +423,11 @@ class Store(Protocol):
         """Open a unit of work."""
         ...
 
+    def snapshot(self) -> AbstractAsyncContextManager[Transaction]:
+        """Open a unit of work that only reads: it never waits for a writer (on SQLite it
+        takes no writer turn and no write lock). Writing through it is a programming error."""
+        ...
+
     async def ping(self) -> None:
         """Raise when the database does not answer."""
         ...

@@ -65,7 +65,7 @@ class ComplaintsApi:
         number = request.match_info["number"].upper()
         if not NUMBER_PATTERN.match(number):
             fail(request, 404, "error.complaint_not_found", number=number[:40])
-        async with self._store.transaction() as tx:
+        async with self._store.snapshot() as tx:
             complaint = await tx.complaints.get(number)
         if complaint is None:
             fail(request, 404, "error.complaint_not_found", number=number)
@@ -74,7 +74,7 @@ class ComplaintsApi:
     async def list(self, request: web.Request) -> web.Response:
         """Complaints filtered by status, category, severity, channel, team and assignee."""
         query = _filter_from(request)
-        async with self._store.transaction() as tx:
+        async with self._store.snapshot() as tx:
             complaints = await tx.complaints.list(query)
             total = await tx.complaints.count(query)
         return web.json_response(

@@ -114,7 +114,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     token = header[7:].strip() if header[:7].lower() == "bearer " else ""
     found = None
     if token:
-        async with request.app[RUNTIME].store.transaction() as tx:
+        async with request.app[RUNTIME].store.snapshot() as tx:
             found = await tx.tokens.find(token_digest(token))
     if found is None:
         response = json_error(request, 401, "error.unauthorized")

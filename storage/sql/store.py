@@ -56,6 +56,12 @@ class SqlStore:
         async with writing(self.engine) as connection:
             yield SqlTransaction(connection, self.cipher, self.clock)
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[SqlTransaction]:
+        """A transaction for reads only (`storage.sql.engine.reading`)."""
+        async with reading(self.engine) as connection:
+            yield SqlTransaction(connection, self.cipher, self.clock)
+
     async def ping(self) -> None:
         async with reading(self.engine) as connection:
             await connection.execute(text("SELECT 1"))

@@ -586,3 +586,32 @@ async def test_api_tokens(store: SqlStore) -> None:
         assert await tx.tokens.revoke("crm", T0) is False
         assert await tx.tokens.find("hash-2") is None
         assert await tx.tokens.find("hash-3") == ("console", "admin")
+
+
+async def test_a_snapshot_reads_the_last_commit_without_waiting_for_a_writer(store: SqlStore) -> None:
+    customer = new_customer()
+    async with store.transaction() as tx:
+        await tx.customers.add(customer)
+        await tx.complaints.add(new_complaint("TS-20261123-000901", customer.id))
+    writer_inside = asyncio.Event()
+    release_writer = asyncio.Event()
+
+    async def slow_writer() -> None:
+        async with store.transaction() as tx:
+            await tx.complaints.add(new_complaint("TS-20261123-000902", customer.id))
+            writer_inside.set()
+            await release_writer.wait()
+
+    writer = asyncio.create_task(slow_writer())
+    await writer_inside.wait()
+    try:
+        async with asyncio.timeout(5):  # a reader behind the writer would wait for ever here
+            async with store.snapshot() as tx:
+                seen = await tx.complaints.get("TS-20261123-000901", with_transcript=False)
+                unseen = await tx.complaints.get("TS-20261123-000902", with_transcript=False)
+    finally:
+        release_writer.set()
+        await writer
+    assert seen is not None and unseen is None  # the open write is not visible
+    async with store.snapshot() as tx:
+        assert await tx.complaints.get("TS-20261123-000902", with_transcript=False) is not None

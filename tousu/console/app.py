@@ -103,7 +103,7 @@ def _change_hook(runtime: Runtime) -> ChangeHook:
     async def changed(number: str, replies: bool) -> None:
         if replies:
             runtime.dispatcher.wake()
-        async with runtime.store.transaction() as tx:
+        async with runtime.store.snapshot() as tx:
             complaint = await tx.complaints.get(number, with_transcript=False)
         status = str(complaint.status) if complaint is not None else None
         await runtime.coordination.bus.publish(LIVE_TOPIC, {"type": "complaint", "number": number, "status": status})
