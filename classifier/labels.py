@@ -15,26 +15,26 @@ of ours). An unmapped severity label is left out: it cannot raise a complaint's 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 from classifier.normalize import normalize
-from intake.messages import text
+from intake.messages import label as label_of
 from intake.records import Category, Severity
 
 _NOISE = re.compile(r"[\s_\-]+")
 
 
 def fold(label: str) -> str:
-    """The form labels are compared in: NFKC, simplified, lower case, no spaces, _ or -."""
-    return _NOISE.sub("", normalize(unicodedata.normalize("NFKC", label)).strip().lower())
+    """The form labels are compared in: the classifier's normal form (simplified, half-width,
+    lower case: `classifier.normalize`) without spaces, _ or -."""
+    return _NOISE.sub("", normalize(label))
 
 
 def _names(kind: type[StrEnum], prefix: str) -> dict[str, str]:
     names: dict[str, str] = {}
     for member in kind:
-        for name in (member.value, text(f"{prefix}.{member.value}", "zh"), text(f"{prefix}.{member.value}", "en")):
+        for name in (member.value, label_of(prefix, member.value, "zh"), label_of(prefix, member.value, "en")):
             names.setdefault(fold(name), member.value)
     return names
 
@@ -56,11 +56,7 @@ def taxonomy_map(
         code = (chosen or {}).get(label)
         if code is not None and code not in codes:
             raise ValueError(f"{code!r} is not a {prefix} code ({', '.join(sorted(codes))})")
-        if code is None:
-            code = names.get(fold(label))
-        if code is None and kind is Category:
-            code = Category.OTHER.value
-        result[label] = code
+        result[label] = code or names.get(fold(label)) or (Category.OTHER.value if kind is Category else None)
     return result
 
 

@@ -111,8 +111,11 @@ class LayeredClassifier:
             if intent is Intent.PRAISE:
                 social += _sentiment_cues(scan, "positive")
             return Classification(Category.OTHER, Severity.NORMAL, 0.1, intent, social, tuple(entities))
-        category, confidence, cues = self._category(scan, output)
-        severity, severity_cues = self._severity(category, scan, output if intent is Intent.COMPLAINT else None)
+        mass = self._model_categories(output)
+        category, confidence, cues = self._category(scan, output, mass)
+        if intent is not Intent.COMPLAINT:
+            output, mass = None, {}  # the model's severity counts only for a complaint
+        severity, severity_cues = self._severity(category, scan, output, mass)
         if intent is Intent.COMPLAINT and scan.negative > 0:
             cues += _sentiment_cues(scan, "negative")
         if intent is not Intent.COMPLAINT:
@@ -132,11 +135,12 @@ class LayeredClassifier:
             entities=tuple(sorted(entities + problems, key=lambda e: e.start)),
         )
 
-    def _category(self, scan: Scan, output: ModelOutput | None) -> tuple[Category, float, list[Cue]]:
+    def _category(
+        self, scan: Scan, output: ModelOutput | None, model_mass: dict[Category, float]
+    ) -> tuple[Category, float, list[Cue]]:
         mixed: dict[Category, float] = {}
         evidence = scan.evidence
         lexicon_weight = min(1.0, evidence / self.lexicon.saturation) if evidence else 0.0
-        model_mass = self._model_categories(output)
         if model_mass:
             lexicon_weight *= self.lexicon.lexicon_share
             model_weight = 1 - lexicon_weight
@@ -173,11 +177,12 @@ class LayeredClassifier:
         labels = [label for label, mapped in self._label_categories.items() if mapped is category]
         return max(labels, key=lambda label: output.categories.get(label, 0.0), default=category.value)
 
-    def _severity(self, category: Category, scan: Scan, output: ModelOutput | None) -> tuple[Severity, list[Cue]]:
+    def _severity(
+        self, category: Category, scan: Scan, output: ModelOutput | None, model_mass: dict[Category, float]
+    ) -> tuple[Severity, list[Cue]]:
         severity = scan.severity
         cues = [Cue(h.layer, h.term, h.target, h.weight) for h in scan.severity_hits]
         floor = self.lexicon.floors.get(category)
-        model_mass = self._model_categories(output)
         supported = category in scan.scores or model_mass.get(category, 0.0) >= MODEL_FLOOR_PROBABILITY
         if floor is not None and supported and floor.rank > severity.rank:
             severity = floor

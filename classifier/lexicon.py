@@ -257,9 +257,12 @@ class Lexicon:
         if term not in self.negation_keep and self._negated(text, start):
             return
         boost = self._boost(text, start)
+        praised: bool | None = None  # worked out once, when a topic cue asks
         for role in roles:
-            if role.kind == "category" and role.weight <= TOPIC_WEIGHT and _praised_after(scan, text, end):
-                continue
+            if role.kind == "category" and role.weight <= TOPIC_WEIGHT:
+                praised = _praised_after(scan, text, end) if praised is None else praised
+                if praised:
+                    continue
             if role.kind == "category":
                 hit = Hit(term, start, end, role.target, round(role.weight * boost, 3), "lexicon")
                 scan.hits.append(hit)

@@ -251,13 +251,14 @@ class IntakeService:
         now = self._clock.now()
         state_key = f"{message.conversation.channel}:{message.conversation.address}"
         state = await self._state.get(state_key)
+        classification = self._classify(message)  # CPU work: not while holding the writer's turn
         async with self._store.transaction() as tx:
             if not await tx.inbox.claim(message.idempotency_key, now):
                 raise DuplicateMessage(message.idempotency_key)
             customer, created = await self._customer_for(tx, message, now)
             # a customer created in this transaction has no complaints yet
             complaints = [] if created else await tx.complaints.for_customer(customer.id)
-            turn = _Turn(tx, message, now, customer, complaints, self._classify(message), state=state)
+            turn = _Turn(tx, message, now, customer, complaints, classification, state=state)
             turn.source, turn.actor = source, actor
             decision = Decision(Action.NEW_COMPLAINT) if force_new else dialogue.decide(self._context(turn))
             await self._actions[decision.action](turn, decision)

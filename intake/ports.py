@@ -239,8 +239,9 @@ class ComplaintStore(Protocol):
         """Write every field of an existing complaint (not the transcript)."""
         ...
 
-    async def get(self, number: str, *, with_transcript: bool = True) -> Complaint | None:
-        """One complaint by number."""
+    async def get(self, number: str, *, with_transcript: bool = True, for_update: bool = False) -> Complaint | None:
+        """One complaint by number; `for_update` locks its row until the transaction ends
+        (PostgreSQL; SQLite's write transactions are serialised already)."""
         ...
 
     async def list(self, query: ComplaintFilter) -> builtins.list[Complaint]:

@@ -168,6 +168,10 @@ class TicketWorkflow:
         if complaint is None:
             raise NotFound(f"complaint {number} does not exist", number=number)
         require_ticket(user, action, complaint.team, complaint.assignee)
+        # The team's assignment lock before any row of ours: serving the team's queue (which
+        # an action may do) takes them in this order too, so the two never wait on each other.
+        if complaint.team:
+            await tx.agents.hold_team(complaint.team)
         return complaint
 
     async def view(self, user: ConsoleUser, number: str) -> Complaint:

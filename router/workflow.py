@@ -194,10 +194,12 @@ class RoutingWorkflow:
     async def closed(self, number: str) -> Complaint | None:
         """After a complaint was closed outside the router (the console): its timers stop and its
         agent has room again, so the team queue is served."""
-        try:
-            return await self._own(lambda tx: self.closed_in(tx, number))
-        except NotFound:
-            return None
+        async with self._store.transaction() as tx:
+            if await tx.complaints.get(number, with_transcript=False) is None:
+                return None  # an unknown number: nothing to stop or serve
+            step = await self.closed_in(tx, number)
+        await step.after_commit()
+        return step.complaint
 
     async def closed_in(self, tx: Transaction, number: str) -> RoutingStep:
         """`closed` in the caller's transaction (where the complaint was closed)."""
@@ -343,7 +345,12 @@ class RoutingWorkflow:
         assigned: list[tuple[str, str]] = []
         now = self._now()
         await tx.agents.hold_team(team)  # before the queue is read: no other transaction assigns from it now
-        for complaint in await _waiting(tx, team):
+        for listed in await _waiting(tx, team):
+            # The listing is a snapshot: lock the row and look again, so a reply, pause or
+            # close that committed meanwhile is neither undone by this save nor assigned.
+            complaint = await tx.complaints.get(listed.number, with_transcript=False, for_update=True)
+            if complaint is None or complaint.assignee is not None or complaint.status not in OPEN_STATUSES:
+                continue
             choice = await self._router.pick(team, tx.agents)
             if choice.agent is None:
                 break

@@ -93,11 +93,15 @@ class SaveBroadcast:
                 async for message in messages:
                     if message.get("type") == self.kind and message.get("origin") != self.origin:
                         await self._apply(message)
+            log.warning("the event bus closed: %s of other processes are no longer followed", self.kind)
         except Exception as error:
             if not ready.done():
                 ready.set_exception(error)
             else:
                 log.exception("following %s stopped", self.kind)
+        finally:
+            if not ready.done():  # cancelled before subscribing: whoever waits must not wait for ever
+                ready.cancel()
 
     async def _apply(self, message: dict[str, Any]) -> None:
         try:

@@ -40,6 +40,7 @@ _INSERT = complaints.insert()
 _INSERT_MESSAGE = messages.insert()
 _SAVE = update(complaints).where(complaints.c.number == bindparam("b_number")).returning(complaints.c.id)
 _BY_NUMBER = select(complaints).where(complaints.c.number == bindparam("b_number"))
+_BY_NUMBER_LOCKED = _BY_NUMBER.with_for_update()  # SQLAlchemy leaves FOR UPDATE out on SQLite
 _ID_BY_NUMBER = select(complaints.c.id).where(complaints.c.number == bindparam("b_number"))
 _TRANSCRIPT = (
     select(messages)
@@ -76,8 +77,9 @@ class SqlComplaintStore:
         if (await self._conn.execute(_SAVE, values)).first() is None:
             raise NotFound(f"complaint {complaint.number} does not exist", number=complaint.number)
 
-    async def get(self, number: str, *, with_transcript: bool = True) -> Complaint | None:
-        row = (await self._conn.execute(_BY_NUMBER, {"b_number": number})).first()
+    async def get(self, number: str, *, with_transcript: bool = True, for_update: bool = False) -> Complaint | None:
+        query = _BY_NUMBER_LOCKED if for_update else _BY_NUMBER
+        row = (await self._conn.execute(query, {"b_number": number})).first()
         if row is None:
             return None
         complaint = complaint_from_row(row._mapping, self._cipher)

@@ -115,3 +115,44 @@ async def test_one_agent_is_never_filled_past_capacity(tmp_path: Path, database_
         assert sorted(len(agents) for agents in given) == [0] * (QUEUED + ARRIVING - CAPACITY) + [1] * CAPACITY
     finally:
         await runtime.close()
+
+
+async def test_serving_the_queue_never_undoes_a_change_committed_meanwhile(tmp_path: Path, database_url: str) -> None:
+    """The queue is listed, then a waiting complaint is closed by another transaction before
+    the server assigns it: the server looks again under a row lock and leaves it closed
+    (saving its stale copy would reopen it, assigned)."""
+    from sqlalchemy import update
+
+    from intake.records import Status
+    from storage.sql.schema import complaints
+    from storage.sql.store import SqlStore
+
+    rules = tmp_path / "rules.toml"
+    rules.write_text(RULES, encoding="utf-8")
+    runtime = await build_runtime(settings_for(tmp_path, database_url=database_url, routing_rules=rules))
+    routing = routing_of(runtime)
+    store = runtime.store
+    assert isinstance(store, SqlStore)
+    try:
+        await routing.registry.set_on_duty("solo", False, runtime.clock.now())
+        await _receive(runtime, 1)
+        await routing.settle()
+        (waiting,) = await routing.workflow.waiting("desk")
+        await routing.registry.set_on_duty("solo", True, runtime.clock.now())
+        closing = await store.engine.connect()
+        transaction = await closing.begin()
+        await closing.execute(
+            update(complaints).where(complaints.c.number == waiting.number).values(status=str(Status.CLOSED))
+        )
+        server = asyncio.create_task(routing.workflow.serve_queue("desk"))
+        await asyncio.sleep(0.5)  # let the server list the queue and wait for the row
+        await transaction.commit()
+        await closing.close()
+        await server
+        await routing.settle()
+        async with runtime.store.transaction() as tx:
+            after = await tx.complaints.get(waiting.number, with_transcript=False)
+        assert after is not None
+        assert (after.status, after.assignee) == (Status.CLOSED, None)
+    finally:
+        await runtime.close()
