@@ -6,9 +6,16 @@ a reply that cannot be delivered (or runs out of attempts) flags its complaint s
 agent calls the customer back. When the platform says how long to wait (a `DeliveryError`
 with `retry_after_seconds`: Telegram's flood control), the reply is due again exactly then
 (not sooner, which would lengthen the ban, nor later), and that wait does not count as a
-failed attempt. Either way the later replies of the same conversation in the round wait for
-it, so the customer reads them in order. Unsent replies are picked up again after a restart
-because they are rows in the database, not tasks in memory.
+failed attempt. Unsent replies are picked up again after a restart because they are rows in
+the database, not tasks in memory.
+
+The customer reads a conversation's replies in the order they were written, across rounds
+and processes: the outbox lets a reply be claimed only when no earlier reply of its
+conversation is still pending (see `Outbox.claim_due`), so a reply written while an earlier
+one is held back waits for it. A reply given up (and flagged for a call-back) no longer
+holds the conversation. As a round then carries at most one reply per conversation,
+`run_once` claims again after a round that sent something: the next reply of each of those
+conversations is due at once.
 """
 
 from __future__ import annotations
@@ -94,12 +101,24 @@ class OutboxDispatcher:
             await task
 
     async def run_once(self) -> int:
-        """Send every reply that is due now; returns how many were attempted."""
-        now = self._clock.now()
+        """Send the replies that are due now, up to `batch_size` of them (the next replies of
+        a conversation included, once those before them went out); returns how many were
+        attempted."""
+        attempted = 0
+        while attempted < self.settings.batch_size:
+            claimed, settled = await self._round(self.settings.batch_size - attempted)
+            attempted += claimed
+            if not settled:  # none sent or given up, so no reply behind one became claimable
+                break
+        return attempted
+
+    async def _round(self, limit: int) -> tuple[int, bool]:
+        """Claim up to `limit` due replies (one per conversation) and send them side by side;
+        how many were claimed and whether any was settled (sent, or given up)."""
         async with self._store.transaction() as tx:
-            due = await tx.outbox.claim_due(now, self.settings.batch_size, self.settings.lease_seconds)
-        await asyncio.gather(*(self._deliver_in_order(group) for group in _by_conversation(due)))
-        return len(due)
+            due = await tx.outbox.claim_due(self._clock.now(), limit, self.settings.lease_seconds)
+        retries = await asyncio.gather(*(self._deliver(message) for message in due))
+        return len(due), any(retry_at is None for retry_at in retries)
 
     async def _loop(self) -> None:
         while not self._stopping:
@@ -116,21 +135,9 @@ class OutboxDispatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self.settings.idle_poll_seconds)
 
-    async def _deliver_in_order(self, messages: list[OutboundMessage]) -> None:
-        """One conversation's replies one after another, so the customer reads them in order.
-        When one fails and will be retried, the rest wait for that retry instead of overtaking it."""
-        for index, message in enumerate(messages):
-            retry_at = await self._deliver(message)
-            if retry_at is not None:
-                later = messages[index + 1 :]
-                if later:
-                    async with self._store.transaction() as tx:
-                        for waiting in later:
-                            await tx.outbox.release(waiting.id, retry_at)
-                return
-
     async def _deliver(self, message: OutboundMessage) -> datetime | None:
-        """Send one reply; when it failed and will be retried, the time of the retry."""
+        """Send one reply; when it failed and will be retried, the time of the retry (None:
+        sent, or given up)."""
         channel = self._channels.get(message.conversation.channel)
         try:
             if channel is None:
@@ -185,12 +192,3 @@ class OutboxDispatcher:
     def _delay(self, attempts: int) -> float:
         delay = self.settings.base_delay_seconds * (2 ** (attempts - 1))
         return float(min(delay, self.settings.max_delay_seconds))
-
-
-def _by_conversation(messages: list[OutboundMessage]) -> list[list[OutboundMessage]]:
-    """Group messages (already in creation order) by the conversation they go to."""
-    groups: dict[tuple[str, str], list[OutboundMessage]] = {}
-    for message in messages:
-        key = (str(message.conversation.channel), message.conversation.address)
-        groups.setdefault(key, []).append(message)
-    return list(groups.values())

@@ -299,11 +299,18 @@ class Outbox(Protocol):
         ...
 
     async def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[OutboundMessage]:
-        """Lease up to `limit` due replies to this caller; a lease that runs out frees them."""
+        """Lease up to `limit` due replies to this caller, oldest first; a lease that runs out
+        frees them.
+
+        A reply is claimable only while no reply of its conversation written before it is
+        still pending (neither sent nor given up: due or not, leased or not), so a round
+        holds at most one reply per conversation and the customer reads them in write order.
+        """
         ...
 
     async def claim(self, message_id: str, now: datetime, lease_seconds: float) -> OutboundMessage | None:
-        """Lease one unsent reply by id (for a passive reply); None if sent or leased."""
+        """Lease one unsent reply by id (for a passive reply); None if sent, leased, or an
+        earlier reply of its conversation is still pending (see `claim_due`)."""
         ...
 
     async def mark_sent(self, message_id: str, at: datetime, via: str = "api") -> None:

@@ -2,15 +2,27 @@
 
 `attempts` counts the failed deliveries recorded so far; a claimed message carries that
 count, so a dispatcher can compute its backoff and give up after N.
+
+Order within a conversation: a reply can be claimed only while no earlier reply of its
+conversation is still pending. "Earlier" is write order, (`created_at`, `id`): the
+replies of one turn share a time and their ids sort by position. "Pending" is neither sent
+nor given up (`status` pending), whether due, held back or leased; a reply given up
+(status dead: out of attempts or undeliverable, its complaint flagged for a call-back)
+no longer holds the conversation. The claim walks the pending replies in write order
+(partial index `ix_outbox_pending_order`) and asks that of each with one probe of
+`ix_outbox_pending_conversation` on `conversation_key` (sha256 of channel and address),
+so a round reads about `limit` replies, not the whole backlog (only replies it must pass
+over, held back or behind a held one, add to that).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from intake.errors import NotFound
@@ -21,6 +33,14 @@ from storage.sql.schema import outbox
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
 _INSERT = outbox.insert()  # built once, executed with parameters
+# In the SQL text, not a parameter: only then may either database use the partial index.
+_PENDING_LITERAL: ColumnElement[str] = literal_column(f"'{PENDING}'")
+
+
+def conversation_key(conversation: ConversationRef) -> str:
+    """The outbox's key of a conversation: replies with one key go out in write order."""
+    raw = f"{conversation.channel}\x1f{conversation.address}"
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
 class SqlOutbox:
@@ -46,6 +66,7 @@ class SqlOutbox:
         return {
             "id": message.id,
             "conversation": message.conversation.to_json(),
+            "conversation_key": conversation_key(message.conversation),
             "reply_enc": self._cipher.encrypt_json(message.reply.to_json()),
             "complaint_number": message.complaint_number,
             "status": PENDING,
@@ -60,7 +81,7 @@ class SqlOutbox:
         due = or_(outbox.c.not_before.is_(None), outbox.c.not_before <= now)
         candidates = (
             select(outbox.c.id)
-            .where(outbox.c.status == PENDING, due, _lease_free(now))
+            .where(outbox.c.status == _PENDING_LITERAL, due, _lease_free(now), _first_pending())
             .order_by(outbox.c.created_at, outbox.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -73,7 +94,7 @@ class SqlOutbox:
         return [self._message(r) for r in rows]
 
     async def claim(self, message_id: str, now: datetime, lease_seconds: float) -> OutboundMessage | None:
-        rows = await self._lease(outbox.c.id == message_id, now, lease_seconds)
+        rows = await self._lease(and_(outbox.c.id == message_id, _first_pending()), now, lease_seconds)
         return self._message(rows[0]) if rows else None
 
     async def mark_sent(self, message_id: str, at: datetime, via: str = "api") -> None:
@@ -97,7 +118,7 @@ class SqlOutbox:
     async def _lease(self, which: ColumnElement[bool], now: datetime, lease_seconds: float) -> list[Any]:
         statement = (
             update(outbox)
-            .where(which, outbox.c.status == PENDING, _lease_free(now))
+            .where(which, outbox.c.status == _PENDING_LITERAL, _lease_free(now))
             .values(leased_until=now + timedelta(seconds=lease_seconds))
             .returning(*outbox.c)
         )
@@ -120,3 +141,17 @@ class SqlOutbox:
 
 def _lease_free(now: datetime) -> ColumnElement[bool]:
     return or_(outbox.c.leased_until.is_(None), outbox.c.leased_until < now)
+
+
+def _first_pending() -> ColumnElement[bool]:
+    """No earlier reply of the same conversation is pending (see the module's docstring)."""
+    earlier = outbox.alias("earlier")
+    written_before = or_(
+        earlier.c.created_at < outbox.c.created_at,
+        and_(earlier.c.created_at == outbox.c.created_at, earlier.c.id < outbox.c.id),
+    )
+    return ~exists().where(
+        earlier.c.conversation_key == outbox.c.conversation_key,
+        earlier.c.status == _PENDING_LITERAL,
+        written_before,
+    )

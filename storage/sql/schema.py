@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from storage.sql.metadata import metadata
@@ -141,6 +142,9 @@ outbox = Table(
     metadata,
     Column("id", String(64), primary_key=True),
     Column("conversation", JSON, nullable=False),
+    # sha256 of channel and address (storage.sql.outbox.conversation_key): which replies
+    # must reach the customer one after another
+    Column("conversation_key", String(64), nullable=False),
     Column("reply_enc", Text, nullable=False),
     Column("complaint_number", SHORT, index=True),
     Column("status", String(16), nullable=False),
@@ -152,6 +156,23 @@ outbox = Table(
     Column("sent_at", UtcDateTime),
     Column("via", String(32)),
     Index("ix_outbox_status_not_before", "status", "not_before"),
+    # the claim walks the pending replies in write order and probes, for each, whether an
+    # earlier one of its conversation is pending (storage/sql/outbox.py)
+    Index(
+        "ix_outbox_pending_order",
+        "created_at",
+        "id",
+        postgresql_where=text("status = 'pending'"),
+        sqlite_where=text("status = 'pending'"),
+    ),
+    Index(
+        "ix_outbox_pending_conversation",
+        "conversation_key",
+        "created_at",
+        "id",
+        postgresql_where=text("status = 'pending'"),
+        sqlite_where=text("status = 'pending'"),
+    ),
 )
 
 audit_events = Table(

@@ -2,21 +2,57 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
+from intake.records import ChannelName, ConversationRef, Reply
+from storage.crypto import FieldCipher
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.sql.engine import create_engine
 from storage.sql.metadata import load_all
+from storage.sql.outbox import conversation_key
+from storage.sql.schema import outbox
+from storage.sql.store import SqlStore
+from storage.sql.types import UtcDateTime
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+# The outbox as revision 0004 left it: no conversation key yet.
+OUTBOX_AT_0004 = sa.Table(
+    "outbox",
+    sa.MetaData(),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("conversation", sa.JSON),
+    sa.Column("reply_enc", sa.Text),
+    sa.Column("complaint_number", sa.String(32)),
+    sa.Column("status", sa.String(16)),
+    sa.Column("attempts", sa.Integer),
+    sa.Column("created_at", UtcDateTime),
+)
+
+
+def _old_row(cipher: FieldCipher, reply_id: str, address: str, status: str, written: datetime) -> dict[str, Any]:
+    conversation = ConversationRef(ChannelName.TELEGRAM, address, {"chat_type": "private"})
+    return {
+        "id": reply_id,
+        "conversation": conversation.to_json(),
+        "reply_enc": cipher.encrypt_json(Reply(f"reply {reply_id}").to_json()),
+        "complaint_number": None,
+        "status": status,
+        "attempts": 0,
+        "created_at": written,
+    }
 
 
 def _schema_diff(connection: Connection) -> list[Any]:
@@ -72,3 +108,37 @@ def test_two_processes_upgrade_at_once(database_url: str) -> None:
     ]
     errors = [process.communicate(timeout=60)[1] for process in processes]
     assert [process.returncode for process in processes] == [0, 0, 0], errors
+
+
+async def test_outbox_order_upgrade_keys_existing_replies(database_url: str) -> None:
+    """0005 gives the replies already in the outbox their conversation key, and the claim
+    then holds a reply behind an earlier pending one of its conversation."""
+    await upgrade(database_url, "0004_reports")
+    cipher, at = FieldCipher(os.urandom(32)), datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    rows = {  # id: (address, status, written)
+        "a-old-sent": ("42", "sent", at - timedelta(minutes=9)),
+        "b-first": ("42", "pending", at),
+        "c-second": ("42", "pending", at + timedelta(seconds=1)),
+        "d-elsewhere": ("77", "pending", at + timedelta(seconds=2)),
+    }
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(OUTBOX_AT_0004.insert(), [_old_row(cipher, i, *row) for i, row in rows.items()])
+    finally:
+        await engine.dispose()
+
+    await upgrade(database_url)
+    store = SqlStore(database_url, cipher)
+    try:
+        async with store.engine.connect() as connection:
+            keys = dict((await connection.execute(sa.select(outbox.c.id, outbox.c.conversation_key))).all())
+        assert keys == {
+            key: conversation_key(ConversationRef(ChannelName.TELEGRAM, address))
+            for key, (address, _, _) in rows.items()
+        }
+        async with store.transaction() as tx:
+            claimed = await tx.outbox.claim_due(at + timedelta(minutes=1), 10, 30)
+        assert [message.id for message in claimed] == ["b-first", "d-elsewhere"]
+    finally:
+        await store.close()

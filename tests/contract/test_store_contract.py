@@ -446,16 +446,16 @@ async def test_rollback_leaves_nothing(store: SqlStore) -> None:
 # --------------------------------------------------------------------------- outbox
 
 
-def reply_message(message_id: str, number: str | None = None) -> OutboundMessage:
+def reply_message(message_id: str, number: str | None = None, address: str = "visitor-1") -> OutboundMessage:
     reply = Reply("您的投诉已受理", (QuickReply("查询进度", "progress"),), "ack", 3)
-    return OutboundMessage(message_id, conversation(), reply, number)
+    return OutboundMessage(message_id, conversation(address), reply, number)
 
 
 async def test_outbox_put_and_claim_due(store: SqlStore) -> None:
     async with store.transaction() as tx:
         await tx.outbox.put(reply_message("r1", "TS-20261123-000001"))
-        await tx.outbox.put(reply_message("r2"))
-        await tx.outbox.put(reply_message("later"), not_before=T0 + timedelta(minutes=5))
+        await tx.outbox.put(reply_message("r2", address="visitor-2"))
+        await tx.outbox.put(reply_message("later", address="visitor-3"), not_before=T0 + timedelta(minutes=5))
         assert await tx.outbox.pending_count() == 3
     async with store.transaction() as tx:
         claimed = await tx.outbox.claim_due(T0, 10, 600)
@@ -473,21 +473,43 @@ async def test_outbox_put_and_claim_due(store: SqlStore) -> None:
 async def test_outbox_put_all_keeps_their_order(store: SqlStore) -> None:
     async with store.transaction() as tx:
         await tx.outbox.put_all([reply_message("t-01", "TS-20261123-000001"), reply_message("t-00")])
-        await tx.outbox.put_all([reply_message("held")], not_before=T0 + timedelta(minutes=5))
+        await tx.outbox.put_all([reply_message("held", address="visitor-2")], not_before=T0 + timedelta(minutes=5))
         await tx.outbox.put_all([])
         assert await tx.outbox.pending_count() == 3
     async with store.transaction() as tx:
-        claimed = await tx.outbox.claim_due(T0, 10, 600)
+        claimed = await tx.outbox.claim_due(T0, 10, 600)  # written at one time: in id order
+        await tx.outbox.mark_sent("t-00", T0)
+        following = await tx.outbox.claim_due(T0, 10, 600)
         held = await tx.outbox.claim_due(T0 + timedelta(minutes=5), 10, 600)
-    assert {m.id for m in claimed} == {"t-00", "t-01"}
-    assert next(m for m in claimed if m.id == "t-01") == reply_message("t-01", "TS-20261123-000001")
+    assert [m.id for m in claimed] == ["t-00"]
+    assert following == [reply_message("t-01", "TS-20261123-000001")]
     assert [m.id for m in held] == ["held"]
+
+
+async def test_outbox_claims_a_reply_only_after_the_earlier_ones_of_its_conversation(store: SqlStore) -> None:
+    """Pending earlier replies (due or held back, leased or not) hold a conversation; sent
+    and given-up ones do not; other conversations are not held."""
+    async with store.transaction() as tx:
+        await tx.outbox.put(reply_message("a1"), not_before=T0 + timedelta(minutes=1))  # held back
+        await tx.outbox.put(reply_message("a2"))
+        await tx.outbox.put(reply_message("b1", address="visitor-2"))
+        await tx.outbox.put(reply_message("b2", address="visitor-2"))
+    async with store.transaction() as tx:
+        assert [m.id for m in await tx.outbox.claim_due(T0, 10, 30)] == ["b1"]  # leased now
+        assert await tx.outbox.claim_due(T0 + timedelta(seconds=1), 10, 30) == []
+        assert await tx.outbox.claim("a2", T0, 30) is None
+        await tx.outbox.mark_failed("b1", "blocked by user", None)  # given up
+        assert [m.id for m in await tx.outbox.claim_due(T0 + timedelta(seconds=2), 10, 30)] == ["b2"]
+        await tx.outbox.mark_sent("b2", T0 + timedelta(seconds=2))
+        assert [m.id for m in await tx.outbox.claim_due(T0 + timedelta(minutes=1), 10, 30)] == ["a1"]
+        await tx.outbox.mark_sent("a1", T0 + timedelta(minutes=1))
+        assert [m.id for m in await tx.outbox.claim_due(T0 + timedelta(minutes=1), 10, 30)] == ["a2"]
 
 
 async def test_outbox_lease_is_exclusive_under_concurrency(store: SqlStore) -> None:
     async with store.transaction() as tx:
         for i in range(20):
-            await tx.outbox.put(reply_message(f"r{i:02d}"))
+            await tx.outbox.put(reply_message(f"r{i:02d}", address=f"visitor-{i}"))
 
     async def grab() -> list[str]:
         async with store.transaction() as tx:
