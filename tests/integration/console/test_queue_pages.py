@@ -223,3 +223,42 @@ async def test_bad_paging_values_are_a_clear_400(routed: Console) -> None:
     assert (await manager.get("/console/ledger?page=abc")).status == 400
     assert (await manager.get("/console/ledger?page=0")).status == 400
     assert "页码须是从 1 起的整数" in await (await manager.get("/console/ledger?page=-1&lang=zh")).text()
+
+
+async def test_customers_at_risk_page_by_number_like_the_ledger(routed: Console) -> None:
+    now = datetime.now(UTC)
+    async with routed.runtime.store.transaction() as tx:
+        for index in range(1, 31):  # 30 customers, each with an open complaint past its SLA
+            customer = await tx.customers.add(Customer(id=f"risk-{index:02d}", name=f"客户{index}", created_at=now))
+            number = f"TS-20261130-{index:06d}"
+            await tx.complaints.add(
+                Complaint(
+                    number=number,
+                    customer_id=customer.id,
+                    channel=ChannelName.WEBCHAT,
+                    conversation=ConversationRef(ChannelName.WEBCHAT, number),
+                    received_at=now - timedelta(hours=3, minutes=index),
+                    content="阿姨没来",
+                    category=Category.PUNCTUALITY,
+                    severity=Severity.NORMAL,
+                    priority=Priority.NORMAL,
+                    confidence=0.9,
+                    team="customer_service",
+                    sla=SlaDeadlines(first_response_due=now - timedelta(hours=2)),
+                )
+            )
+    manager = routed.browsers["manager"]
+    customers = re.compile(r'<tr data-customer="(risk-\d+)">\s*<td[^>]*>(\d+)</td>')
+    response = await manager.get("/console/risk?size=25&team=customer_service")
+    body = await response.text()
+    first = customers.findall(body)
+    assert len(first) == 25 and [int(n) for _, n in first] == list(range(1, 26))
+    assert "第 1 / 2 页，共 30 条" in body
+    links = {rel: html.unescape(href) for rel, href in LINK.findall(body)}
+    assert "size=25" in links["next"] and "team=customer_service" in links["next"] and "page=2" in links["next"]
+    second_body = await (await manager.get(links["next"])).text()
+    second = customers.findall(second_body)
+    assert [int(n) for _, n in second] == list(range(26, 31)) and "第 2 / 2 页，共 30 条" in second_body
+    assert {c for c, _ in first} | {c for c, _ in second} == {f"risk-{i:02d}" for i in range(1, 31)}
+    assert (await manager.get("/console/risk?page=x")).status == 400
+    assert (await manager.get("/console/risk?size=1000")).status == 400
