@@ -126,6 +126,14 @@ async def test_pages_are_disjoint_complete_and_in_urgency_order(routed: Console)
     assert back == second
     fresh, _, _ = await _page(manager, links3["first"])
     assert fresh == first
+    async with routed.runtime.store.transaction() as tx:  # the last page's tickets are closed meanwhile
+        for number in third:
+            complaint = await tx.complaints.get(number, with_transcript=False)
+            assert complaint is not None
+            complaint.status = Status.CLOSED
+            await tx.complaints.save(complaint)
+    emptied, emptied_links, emptied_body = await _page(manager, links2["next"])
+    assert emptied == [] and "这一页已没有工单，共 100 条" in emptied_body and "first" in emptied_links
     # what a customer wrote stays text on every page
     assert "<script>window.__pwned" not in body + body2 + body3
     assert "&lt;script&gt;window.__pwned" in body + body2 + body3

@@ -115,13 +115,10 @@ def _pager(request: web.Request, page: QueuePage, kept: dict[str, str], at: str)
     base = f"{request.app[PREFIX_KEY]}/queue?"
     locale = ctx(request).locale
     shown = len(page.rows)
-    position = text(
-        "console.pager.range",
-        locale,
-        first=page.ahead + 1 if shown else page.ahead,
-        last=page.ahead + shown,
-        total=page.total,
-    )
+    if shown:
+        position = text("console.pager.range", locale, first=page.ahead + 1, last=page.ahead + shown, total=page.total)
+    else:  # past the last ticket (they were closed meanwhile, say)
+        position = text("console.pager.past_end", locale, total=page.total)
     return Pager(
         position=position,
         first=base + query_string(kept) if page.has_previous else None,
@@ -212,7 +209,7 @@ async def _stream(context: Any, response: web.StreamResponse) -> None:
 
 
 async def _visible(context: Any, number: str) -> bool:
-    async with context.store.transaction() as tx:
+    async with context.store.snapshot() as tx:
         complaint = await tx.complaints.get(number, with_transcript=False)
     return complaint is not None and can_see(context.user, complaint.team, complaint.assignee)
 
