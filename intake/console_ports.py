@@ -87,8 +87,34 @@ class Correction:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueKey:
+    """Where a ticket stands in the queue's order, evaluated at one instant (`QueueQuery.at`).
+
+    The order is `intake.workflow.urgency_key` made total: SLA state rank (0 overdue, 1 due
+    soon, 2 on track, 3 met, 4 none: the index in `intake.workflow.SLA_STATES`), the next
+    unmet deadline (None for ranks 3 and 4, and only there), priority rank higher first,
+    received time, then the number. A key is a page boundary: the rows after or before it.
+    """
+
+    rank: int
+    due: datetime | None
+    priority: int
+    received_at: datetime
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
 class QueueQuery:
-    """Which tickets a queue shows; None means any. Scope is applied by the caller's role."""
+    """Which tickets a queue shows and which page of them; None means any. Scope is applied
+    by the caller's role (`intake.permissions.queue_scope`).
+
+    The order, and the `sla` filter (a state of `intake.workflow.SLA_STATES`), are evaluated
+    at `at` (the store's clock when None): a caller paging through a queue keeps the `at`
+    of its first page, so every page cuts the same order and a ticket that arrives or grows
+    more urgent meanwhile never shows twice or drops out (keyset paging). `after` gives the
+    `limit` tickets following that key; `before` the `limit` tickets ahead of it (the first
+    `limit` tickets when fewer are ahead of it); neither: the first `limit`.
+    """
 
     status: tuple[Status, ...] | None = None
     category: Category | None = None
@@ -96,7 +122,37 @@ class QueueQuery:
     channel: ChannelName | None = None
     teams: tuple[str, ...] | None = None
     assignee: str | None = None
-    limit: int = 500
+    sla: str | None = None
+    at: datetime | None = None
+    after: QueueKey | None = None
+    before: QueueKey | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    """One page of a queue: its tickets in order with their keys, and what surrounds it.
+
+    `total` counts the tickets matching the whole query, `ahead` those before the first
+    row of this page (0 on the first page); `by_status` counts the tickets in scope with
+    the category, severity and channel filter, whatever their status or SLA state.
+    """
+
+    rows: list[Complaint]
+    keys: list[QueueKey]
+    total: int
+    ahead: int
+    by_status: dict[Status, int]
+
+    @property
+    def has_previous(self) -> bool:
+        """Tickets come before this page."""
+        return self.ahead > 0
+
+    @property
+    def has_next(self) -> bool:
+        """Tickets come after this page."""
+        return self.ahead + len(self.rows) < self.total
 
 
 class UserDirectory(Protocol):
@@ -198,8 +254,9 @@ class Worklog(Protocol):
         """Numbers merged into `target`."""
         ...
 
-    async def queue(self, query: QueueQuery) -> list[Complaint]:
-        """Complaints for a queue (teams OR assignee when both are given), without transcripts."""
+    async def queue(self, query: QueueQuery) -> QueuePage:
+        """A page of a queue (teams OR assignee when both are given), without transcripts,
+        in the order of `QueueKey` at `query.at`."""
         ...
 
 
@@ -227,6 +284,11 @@ class ConsoleStore(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[ConsoleTransaction]:
         """Open a unit of work."""
+        ...
+
+    def snapshot(self) -> AbstractAsyncContextManager[ConsoleTransaction]:
+        """Open a unit of work for reads only: it never waits for a writer; writing in it
+        is an error."""
         ...
 
 
@@ -305,6 +367,8 @@ __all__: Sequence[str] = [
     "Correction",
     "FollowUp",
     "Note",
+    "QueueKey",
+    "QueuePage",
     "QueueQuery",
     "RoutingStep",
     "Session",

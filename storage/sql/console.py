@@ -7,18 +7,21 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, false, func, literal, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from intake.console_ports import Correction, FollowUp, Note, QueueQuery, Session, StoredUser
+from intake.console_ports import Correction, FollowUp, Note, QueueKey, QueuePage, QueueQuery, Session, StoredUser
 from intake.errors import InvalidInput
 from intake.permissions import ConsoleUser
 from intake.ports import Clock
-from intake.records import Category, Complaint, NoteKind, Severity
+from intake.records import OPEN_STATUSES, Category, NoteKind, Priority, Severity, Status
+from intake.report_ports import SlaState
+from intake.workflow import SLA_STATES
 from storage.crypto import FieldCipher
 from storage.sql.complaint_rows import complaint_from_row
-from storage.sql.engine import writing
+from storage.sql.engine import reading, writing
+from storage.sql.reports import SLA_STAGES, sla_state_conditions
 from storage.sql.schema import complaints
 from storage.sql.schema_console import (
     classification_corrections,
@@ -29,6 +32,7 @@ from storage.sql.schema_console import (
     console_users,
 )
 from storage.sql.store import SqlStore, SqlTransaction
+from storage.sql.types import UtcDateTime, as_utc
 
 
 class SqlUserDirectory:
@@ -147,9 +151,10 @@ class SqlSessionStore:
 class SqlWorklog:
     """Notes, follow-ups, corrections, merges and the queue query."""
 
-    def __init__(self, connection: AsyncConnection, cipher: FieldCipher) -> None:
+    def __init__(self, connection: AsyncConnection, cipher: FieldCipher, clock: Clock) -> None:
         self._conn = connection
         self._cipher = cipher
+        self._clock = clock
 
     async def add_note(self, number: str, kind: NoteKind, text: str, author: str, at: datetime) -> int:
         statement = complaint_notes.insert().values(
@@ -256,25 +261,141 @@ class SqlWorklog:
         )
         return [row.source_number for row in await self._conn.execute(query)]
 
-    async def queue(self, query: QueueQuery) -> list[Complaint]:
-        c = complaints.c
-        conditions: list[Any] = []
-        if query.status is not None:
-            conditions.append(c.status.in_([str(s) for s in query.status]))
-        for name, value in (("category", query.category), ("severity", query.severity), ("channel", query.channel)):
-            if value is not None:
-                conditions.append(c[name] == str(value))
-        scope: list[Any] = []
-        if query.teams is not None:
-            scope.append(c.team.in_(list(query.teams)))
-        if query.assignee is not None:
-            scope.append(c.assignee == query.assignee)
-        if scope:
-            conditions.append(or_(*scope))
-        statement = (
-            select(complaints).where(*conditions).order_by(c.received_at.desc(), c.number.desc()).limit(query.limit)
+    async def queue(self, query: QueueQuery) -> QueuePage:
+        order = _QueueOrder(query.at or self._clock.now())
+        scope = _scope_conditions(query)
+        chosen = _chosen_conditions(query, order)
+        limit = max(query.limit, 1)
+        if query.before is not None:
+            earlier = [*scope, *chosen, order.beyond(query.before, False)]
+            rows = list(reversed(await self._queue_rows(order, earlier, limit, False)))
+            if len(rows) < limit:  # fewer ahead of the key than a page: the first page
+                rows = await self._queue_rows(order, [*scope, *chosen], limit, True)
+        else:
+            beyond = [order.beyond(query.after, True)] if query.after is not None else []
+            rows = await self._queue_rows(order, [*scope, *chosen, *beyond], limit, True)
+        keys = [key for _, key in rows]
+        if keys:
+            ahead = order.beyond(keys[0], False)
+        elif query.after is not None:
+            ahead = ~order.beyond(query.after, True)
+        else:
+            ahead = false()
+        matching = and_(true(), *chosen)
+        counting = (
+            select(c.status, func.count(), _count(matching), _count(and_(matching, ahead)))
+            .where(*scope)
+            .group_by(c.status)
         )
-        return [complaint_from_row(r._mapping, self._cipher) for r in await self._conn.execute(statement)]
+        by_status = {status: 0 for status in Status}
+        total = before = 0
+        for status, everything, matched, earlier in (await self._conn.execute(counting)).all():
+            by_status[Status(status)] = int(everything)
+            total += int(matched or 0)
+            before += int(earlier or 0)
+        return QueuePage([row for row, _ in rows], keys, total, before, by_status)
+
+    async def _queue_rows(
+        self, order: _QueueOrder, where: list[ColumnElement[bool]], limit: int, forward: bool
+    ) -> list[tuple[Any, QueueKey]]:
+        statement = select(complaints, *order.labelled()).where(*where).order_by(*order.sort(forward)).limit(limit)
+        found = []
+        for row in await self._conn.execute(statement):
+            m = row._mapping
+            key = QueueKey(int(m["q_rank"]), m["q_due"], int(m["q_priority"]), m["received_at"], m["number"])
+            found.append((complaint_from_row(m, self._cipher), key))
+        return found
+
+
+c = complaints.c
+_OPEN = [str(s) for s in OPEN_STATUSES]
+_RANK = {state: SLA_STATES.index(str(state)) for state in SlaState}
+
+
+class _QueueOrder:
+    """The queue's order at one instant as SQL (see `QueueKey`): the SLA state rank of the
+    reports' own state conditions, the next unmet deadline of an open ticket, the priority
+    rank; then received time and number."""
+
+    def __init__(self, at: datetime) -> None:
+        states = sla_state_conditions(at)
+        self.rank: Any = case(*((condition, _RANK[state]) for state, condition in states.items()), else_=4)
+        self.due: Any = case((c.status.in_(_OPEN), _earliest(_pending_deadlines())), else_=None)
+        self.priority: Any = case(*((c.priority == str(p), p.rank) for p in Priority), else_=0)
+
+    def labelled(self) -> list[Any]:
+        """The key's computed parts as result columns."""
+        return [self.rank.label("q_rank"), self.due.label("q_due"), self.priority.label("q_priority")]
+
+    def sort(self, forward: bool) -> list[Any]:
+        """ORDER BY for the queue's order (`forward`) or its reverse."""
+        if forward:
+            return [self.rank, self.due, self.priority.desc(), c.received_at, c.number]
+        return [self.rank.desc(), self.due.desc(), self.priority.asc(), c.received_at.desc(), c.number.desc()]
+
+    def beyond(self, key: QueueKey, forward: bool) -> ColumnElement[bool]:
+        """The rows after `key` in the queue's order (`forward`), else the rows before it.
+
+        Within one rank the deadline is either always set (ranks 0–2) or never (3, 4), so
+        a key without a deadline compares on the parts after it.
+        """
+
+        def past(column: Any, value: Any) -> ColumnElement[bool]:
+            return column > value if forward else column < value
+
+        received = literal(as_utc(key.received_at), UtcDateTime())
+        tail: ColumnElement[bool] = past(c.number, key.number)
+        tail = or_(past(c.received_at, received), and_(c.received_at == received, tail))
+        lower = self.priority < key.priority if forward else self.priority > key.priority  # higher first
+        tail = or_(lower, and_(self.priority == key.priority, tail))
+        if key.due is not None:
+            due = literal(as_utc(key.due), UtcDateTime())
+            tail = or_(past(self.due, due), and_(self.due == due, tail))
+        return or_(past(self.rank, key.rank), and_(self.rank == key.rank, tail))
+
+
+def _pending_deadlines() -> list[Any]:
+    return [case((done.is_(None), due), else_=None) for due, done in SLA_STAGES.values()]
+
+
+def _earliest(values: list[Any]) -> Any:
+    """The smallest non-NULL value (NULL when all are): SQLite's min() and PostgreSQL's
+    least() disagree about NULL, a CASE does not."""
+    first, *rest = values
+    for value in rest:
+        first = case((first.is_(None), value), (value.is_(None), first), (first <= value, first), else_=value)
+    return first
+
+
+def _scope_conditions(query: QueueQuery) -> list[ColumnElement[bool]]:
+    """The role's scope (teams OR assignee) and the category, severity and channel filter."""
+    conditions: list[ColumnElement[bool]] = [
+        c[name] == str(value)
+        for name, value in (("category", query.category), ("severity", query.severity), ("channel", query.channel))
+        if value is not None
+    ]
+    scope: list[Any] = []
+    if query.teams is not None:
+        scope.append(c.team.in_(list(query.teams)))
+    if query.assignee is not None:
+        scope.append(c.assignee == query.assignee)
+    if scope:
+        conditions.append(or_(*scope))
+    return conditions
+
+
+def _chosen_conditions(query: QueueQuery, order: _QueueOrder) -> list[ColumnElement[bool]]:
+    """The status and SLA state filter (what the status counts do not narrow)."""
+    conditions: list[ColumnElement[bool]] = []
+    if query.status is not None:
+        conditions.append(c.status.in_([str(s) for s in query.status]))
+    if query.sla is not None:
+        conditions.append(order.rank == SLA_STATES.index(query.sla))
+    return conditions
+
+
+def _count(condition: ColumnElement[bool]) -> Any:
+    return func.sum(case((condition, 1), else_=0))
 
 
 class SqlConsoleTransaction(SqlTransaction):
@@ -284,7 +405,7 @@ class SqlConsoleTransaction(SqlTransaction):
         super().__init__(connection, cipher, clock)
         self.users = SqlUserDirectory(connection)
         self.sessions = SqlSessionStore(connection)
-        self.worklog = SqlWorklog(connection, cipher)
+        self.worklog = SqlWorklog(connection, cipher, clock)
 
 
 class SqlConsoleStore:
@@ -302,4 +423,10 @@ class SqlConsoleStore:
     async def transaction(self) -> AsyncIterator[SqlConsoleTransaction]:
         """Commit when the block ends normally, roll back when it raises."""
         async with writing(self._store.engine) as connection:
+            yield SqlConsoleTransaction(connection, self._store.cipher, self._store.clock)
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[SqlConsoleTransaction]:
+        """A unit of work for reads only: it never waits for a writer (`storage.sql.engine.reading`)."""
+        async with reading(self._store.engine) as connection:
             yield SqlConsoleTransaction(connection, self._store.cipher, self._store.clock)

@@ -3,7 +3,9 @@ reply in the customer's web chat, resolve, the customer rates, payloads render a
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +127,47 @@ def test_scripts_editor_previews_live(chromium: Any, served: Server, shots: Path
     page.wait_for_selector(".flash")
     assert "v2" in page.inner_text("#versions")
     page.screenshot(path=str(shots / "12-scripts-saved.png"), full_page=True)
+
+
+def test_queue_pages_forward_back_and_stays_live(chromium: Any, served: Server, shots: Path) -> None:
+    made = served.cli("token", "create", "pages", "--role", "intake")
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip().splitlines()[-1]
+    for index in range(27):
+        post_message(served, token, f"pages-{index}", "阿姨今天迟到了一个多小时，我很不满意")
+    page = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+    login(page, served, "boss")
+    page.goto(f"{served.url}/console/queue?size=25")
+    page.wait_for_selector("#live-state.on")
+    expect(page.locator("tr[data-number]")).to_have_count(25)
+    expect(page.locator(".pager-position")).to_have_text("第 1–25 条，共 27 条")
+    first = page.locator("tr[data-number]").evaluate_all("rows => rows.map(r => r.dataset.number)")
+    page.click("a[rel=next]")
+    page.wait_for_url(re.compile(r".*after=.*"))
+    expect(page.locator(".pager-position")).to_have_text("第 26–27 条，共 27 条")
+    second = page.locator("tr[data-number]").evaluate_all("rows => rows.map(r => r.dataset.number)")
+    assert len(second) == 2 and not set(first) & set(second)
+    assert page.locator("select[name=size]").input_value() == "25"
+    page.wait_for_selector("#live-state.on")
+    # the latest complaint sorts last: it arrives live on the page shown, the count follows
+    number = post_message(served, token, "pages-late", "阿姨今天迟到了一个多小时，我很不满意")
+    page.wait_for_selector(f'tr[data-number="{number}"]', timeout=20_000)
+    expect(page.locator(".pager-position")).to_have_text("第 26–28 条，共 28 条")
+    page.screenshot(path=str(shots / "13-queue-page-2.png"), full_page=True)
+    page.click("a[rel=prev]")
+    page.wait_for_url(re.compile(r".*before=.*"))
+    again = page.locator("tr[data-number]").evaluate_all("rows => rows.map(r => r.dataset.number)")
+    assert again == first
+
+
+def post_message(server: Server, token: str, user: str, text: str) -> str:
+    request = urllib.request.Request(
+        f"{server.url}/api/v1/messages",
+        data=json.dumps({"channel_user_id": user, "text": text, "external_id": user}).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        number = json.loads(response.read())["complaint"]["number"]
+    assert isinstance(number, str)
+    return number

@@ -17,8 +17,10 @@ from intake.records import (
     NoteKind,
     Priority,
     Severity,
+    SlaDeadlines,
     Status,
 )
+from intake.workflow import SLA_STATES, sla_state, urgency_key
 from storage.sql.console import SqlConsoleStore
 from storage.sql.store import SqlStore
 
@@ -103,10 +105,83 @@ async def test_worklog_and_queue(store: SqlStore) -> None:
         assert steps[0].done_by == "user:a"
         assert (await tx.worklog.corrections())[0].severity == Severity.SERIOUS
         assert await tx.worklog.merged_into("TS-20261201-000001") == ["TS-20261201-000002"]
-        team_or_mine = await tx.worklog.queue(QueueQuery(teams=("customer_service",), assignee="zhang.min"))
+        team_or_mine = (await tx.worklog.queue(QueueQuery(teams=("customer_service",), assignee="zhang.min"))).rows
         assert sorted(c.number for c in team_or_mine) == ["TS-20261201-000001", "TS-20261201-000003"]
-        only_team = await tx.worklog.queue(QueueQuery(teams=("dispatch",), status=(Status.PENDING,)))
+        only_team = (await tx.worklog.queue(QueueQuery(teams=("dispatch",), status=(Status.PENDING,)))).rows
         assert sorted(c.number for c in only_team) == ["TS-20261201-000002", "TS-20261201-000003"]
         nothing = await tx.worklog.queue(QueueQuery(teams=(), assignee="nobody"))
-        assert nothing == []
-        assert len(await tx.worklog.queue(QueueQuery())) == 3
+        assert nothing.rows == [] and nothing.total == 0
+        assert (await tx.worklog.queue(QueueQuery())).total == 3
+
+
+# Deadlines relative to NOW: (status, response due in minutes or None, response met, paused, priority)
+_SHAPES = [
+    (Status.PENDING, -90, False, False, Priority.NORMAL),  # overdue
+    (Status.PENDING, -90, False, False, Priority.URGENT),  # overdue, same deadline, higher priority
+    (Status.IN_PROGRESS, -10, False, True, Priority.HIGH),  # past due but paused: on track
+    (Status.PENDING, 20, False, False, Priority.LOW),  # due soon
+    (Status.PENDING, 50, False, False, Priority.NORMAL),  # due soon
+    (Status.PENDING, 200, False, False, Priority.NORMAL),  # on track
+    (Status.PENDING, 200, False, False, Priority.NORMAL),  # on track, same key but the number
+    (Status.REOPENED, 400, False, True, Priority.HIGH),  # paused, on track
+    (Status.IN_PROGRESS, -30, True, False, Priority.NORMAL),  # every deadline met: none
+    (Status.RESOLVED, -30, True, False, Priority.NORMAL),  # resolved: met
+    (Status.RESOLVED, 30, False, False, Priority.URGENT),  # resolved: met
+    (Status.CLOSED, None, False, False, Priority.NORMAL),  # no deadline: met
+    (Status.PENDING, None, False, False, Priority.LOW),  # no deadline: none
+]
+
+
+async def _shaped(store: SqlStore, index: int, shape: tuple[object, ...]) -> str:
+    status, due_in, met, paused, priority = shape
+    number = f"TS-20261201-{index:06d}"
+    await _complaint(store, number, "customer_service", None)
+    async with store.transaction() as tx:
+        complaint = await tx.complaints.get(number, with_transcript=False)
+        assert complaint is not None
+        due = None if due_in is None else NOW + timedelta(minutes=int(due_in))  # type: ignore[call-overload]
+        complaint.status, complaint.priority = status, priority  # type: ignore[assignment]
+        complaint.received_at = NOW - timedelta(minutes=index % 5)
+        complaint.sla = SlaDeadlines(
+            first_response_due=due,
+            report_due=None if due is None else due + timedelta(days=7),
+            first_response_at=NOW if met else None,
+            resolved_at=NOW if status == Status.RESOLVED else None,
+            paused_at=NOW if paused else None,
+        )
+        await tx.complaints.save(complaint)
+    return number
+
+
+async def test_the_queue_is_in_urgency_order_and_pages_by_key(store: SqlStore) -> None:
+    made = [await _shaped(store, index, shape) for index, shape in enumerate(_SHAPES, start=1)]
+    console = SqlConsoleStore(store)
+    async with console.snapshot() as tx:
+        everything = await tx.worklog.queue(QueueQuery(at=NOW, limit=100))
+    expected = sorted(everything.rows, key=lambda c: (*urgency_key(c, NOW), c.number))
+    assert [c.number for c in everything.rows] == [c.number for c in expected]
+    assert sorted(c.number for c in everything.rows) == sorted(made) and everything.total == len(made)
+    states = [sla_state(c, NOW).state for c in everything.rows]
+    assert states == sorted(states, key=SLA_STATES.index) and set(states) == set(SLA_STATES)
+    assert [k.number for k in everything.keys] == [c.number for c in everything.rows]
+
+    pages, after = [], None
+    async with console.snapshot() as tx:
+        while True:
+            page = await tx.worklog.queue(QueueQuery(at=NOW, limit=4, after=after))
+            assert page.ahead == sum(len(p.rows) for p in pages) and page.total == len(made)
+            pages.append(page)
+            if not page.has_next:
+                break
+            after = page.keys[-1]
+        assert [c.number for p in pages for c in p.rows] == [c.number for c in everything.rows]
+        back = await tx.worklog.queue(QueueQuery(at=NOW, limit=4, before=pages[2].keys[0]))
+        assert [c.number for c in back.rows] == [c.number for c in pages[1].rows] and back.ahead == 4
+        numbers = [c.number for c in everything.rows]
+        shifted = await tx.worklog.queue(QueueQuery(at=NOW, limit=4, before=pages[1].keys[1]))
+        assert [c.number for c in shifted.rows] == numbers[1:5] and shifted.ahead == 1
+        start = await tx.worklog.queue(QueueQuery(at=NOW, limit=4, before=pages[0].keys[2]))
+        assert [c.number for c in start.rows] == numbers[:4] and not start.has_previous
+        overdue = await tx.worklog.queue(QueueQuery(at=NOW, sla="overdue", status=(Status.PENDING,)))
+        assert [c.number for c in overdue.rows] == [made[1], made[0]] and overdue.total == 2
+        assert overdue.by_status[Status.CLOSED] == 1 and sum(overdue.by_status.values()) == len(made)

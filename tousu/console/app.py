@@ -123,6 +123,8 @@ async def console_middleware(request: web.Request, handler: Handler) -> web.Stre
         response = _error_page(request, error.status, "console.error.http", detail=error.reason)
     except TousuError as error:
         status = next((code for kind, code in STATUS if isinstance(error, kind)), 500)
+        if status == 422 and request.method == "GET":
+            status = 400  # a bad query parameter (filter, page, size): the request itself is wrong
         if status == 500:
             log.error("console error on %s %s: %s", request.method, request.path, error)
         detail = str(error) if error.entry is None else error.entry.text(request.get(LOCALE, "zh"))

@@ -2,7 +2,7 @@
 the role's scope applied: a manager sees every team, a lead only their own.
 
 Dates are local days (`from`, `to` inclusive, YYYY-MM-DD) in the deployment's zone.
-Bad values raise `InvalidInput` (a 422 page naming the field), never a traceback.
+Bad values raise `InvalidInput` (a 400 page naming the field), never a traceback.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Ledger (台账): the complaints as a table filtered like the queue, paginated; downloads
+"""Ledger (台账): the complaints as a table filtered like the queue, a page at a time; downloads
 as .xlsx and CSV (UTF-8 with BOM); customer import from CSV or XLSX with a report of the
 rejected rows. Phones are masked unless the role may see them (`customers:phone`);
 every download and import is written to the audit trail (counts, never personal data).
@@ -7,7 +7,6 @@ every download and import is written to the audit trail (counts, never personal 
 from __future__ import annotations
 
 import asyncio
-import math
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -22,11 +21,11 @@ from intake.report_ports import LedgerRow, SlaState
 from tousu.console import reports_text
 from tousu.console.ledger_files import CSV_TYPE, XLSX_TYPE, csv_lines, mask_phone, record, xlsx_bytes
 from tousu.console.pages import Page, action, ctx, render
+from tousu.console.paging import numbered, numbered_pager, page_number, page_size
 from tousu.console.report_filters import Filters, parse_filters, reports_of, team_names
 
 reports_text.register_catalogue()
 
-PAGE_SIZE = 50
 MAX_EXPORT_ROWS = 100_000
 
 
@@ -50,19 +49,15 @@ def _choices(request: web.Request) -> dict[str, Any]:
 
 @action("ledger:view")
 async def ledger(request: web.Request) -> web.StreamResponse:
-    """The ledger table, one page at a time."""
+    """The ledger table, one page at a time (`page`, `size` as in `tousu.console.paging`)."""
     context = ctx(request)
     filters = _filters(request)
-    try:
-        page = max(int(request.query.get("page") or 1), 1)
-    except ValueError as error:
-        raise InvalidInput("page: not a number", field="page") from error
+    wanted, size = page_number(request), page_size(request)
     now = context.now()
     reports = reports_of(request)
     total = await reports.ledger_count(filters.query, now)
-    pages = max(math.ceil(total / PAGE_SIZE), 1)
-    page = min(page, pages)
-    rows = await reports.ledger(filters.query, now, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    page, pages = numbered(wanted, total, size)
+    rows = await reports.ledger(filters.query, now, limit=size, offset=(page - 1) * size)
     show_phone = may(context.user.role, "customers:phone")
     return render(
         request,
@@ -70,8 +65,7 @@ async def ledger(request: web.Request) -> web.StreamResponse:
         filters=filters,
         rows=[_row(r, show_phone) for r in rows],
         total=total,
-        page=page,
-        pages=pages,
+        pager=numbered_pager(request, "/ledger", filters.form, page, pages, size, total),
         **_choices(request),
     )
 
