@@ -172,7 +172,10 @@ class TicketWorkflow:
         # an action may do) takes them in this order too, so the two never wait on each other.
         if complaint.team:
             await tx.agents.hold_team(complaint.team)
-        return complaint
+        # Then its row, read again under the lock: what this action saves is built on the
+        # latest committed version, never on a copy another writer has changed meanwhile.
+        locked = await tx.complaints.get(number, with_transcript=False, for_update=True)
+        return locked if locked is not None else complaint
 
     async def view(self, user: ConsoleUser, number: str) -> Complaint:
         """A complaint with its transcript, when `user` may see it."""

@@ -302,3 +302,27 @@ async def test_a_timer_failure_after_the_commit_keeps_the_resolve(
             await client.close()
         await server.close()
         await runtime.close()
+
+
+async def test_an_action_builds_on_a_change_committed_while_it_waited(routed: Console) -> None:
+    """Another writer has the ticket's row (here: raising its priority) when an agent acts on it:
+    the action waits, reads the row again and keeps that change instead of saving an old copy."""
+    import asyncio
+
+    from sqlalchemy import update
+
+    from intake.records import Priority
+    from storage.sql.schema import complaints
+
+    number = await _ticket(routed)
+    agent = routed.browsers["agent"]
+    other = await _sql(routed).engine.connect()
+    transaction = await other.begin()
+    await other.execute(update(complaints).where(complaints.c.number == number).values(priority=str(Priority.URGENT)))
+    action = asyncio.create_task(agent.post(f"/console/tickets/{number}/status", {"status": "in_progress"}))
+    await asyncio.sleep(0.5)  # the action has read the ticket and waits for the row
+    await transaction.commit()
+    await other.close()
+    assert (await action).status == 303
+    after = await _get(routed, number)
+    assert (after.status, after.priority) == (Status.IN_PROGRESS, Priority.URGENT)
