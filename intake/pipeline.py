@@ -53,7 +53,7 @@ from intake.records import (
     TranscriptEntry,
 )
 from intake.script_variables import complaint_variables
-from intake.status import check_transition
+from intake.status import can_transition
 from intake.system_clock import SystemClock
 
 INLINE_CHANNELS = frozenset({ChannelName.API, ChannelName.MANUAL})
@@ -413,8 +413,8 @@ class IntakeService:
         )
 
     async def _append(self, turn: _Turn, decision: Decision) -> None:
-        complaint = decision.complaint
-        assert complaint is not None
+        assert decision.complaint is not None
+        complaint = await _latest(turn, decision.complaint)
         turn.complaint = complaint
         complaint.last_message_at = complaint.updated_at = turn.now
         found = turn.classification
@@ -463,12 +463,15 @@ class IntakeService:
         turn.replies.append(self._render(turn, Purpose.STATUS, complaints=listing))
 
     async def _rate(self, turn: _Turn, decision: Decision) -> None:
-        complaint, rating = decision.complaint, decision.rating
-        assert complaint is not None and rating is not None
+        rating = decision.rating
+        assert decision.complaint is not None and rating is not None
+        complaint = await _latest(turn, decision.complaint)
+        target = Status.REOPENED if rating <= 2 else Status.CLOSED
+        if not can_transition(complaint.status, target):  # an agent moved it on meanwhile
+            await self._rating_not_asked(turn, decision)
+            return
         turn.complaint = complaint
         complaint.satisfaction = rating
-        target = Status.REOPENED if rating <= 2 else Status.CLOSED
-        check_transition(complaint.status, target)
         complaint.status, complaint.updated_at = target, turn.now
         if target == Status.REOPENED:
             complaint.reopen_count += 1
@@ -511,11 +514,13 @@ class IntakeService:
         return action
 
     async def _cancel(self, turn: _Turn, decision: Decision) -> None:
-        complaint = decision.complaint
-        if complaint is None:
+        if decision.complaint is None:
             turn.replies.append(self._render(turn, Purpose.NOTHING_TO_CANCEL))
             return
-        check_transition(complaint.status, Status.CLOSED)
+        complaint = await _latest(turn, decision.complaint)
+        if not can_transition(complaint.status, Status.CLOSED):  # closed meanwhile: nothing left to cancel
+            turn.replies.append(self._render(turn, Purpose.NOTHING_TO_CANCEL))
+            return
         complaint.status, complaint.updated_at = Status.CLOSED, turn.now
         complaint.resolution = complaint.resolution or "customer_withdrew"
         turn.complaint = complaint
@@ -645,6 +650,14 @@ def _outbound_entry(channel: ChannelName, reply: Reply, at: datetime) -> Transcr
         template=reply.template,
         template_version=reply.template_version,
     )
+
+
+async def _latest(turn: _Turn, complaint: Complaint) -> Complaint:
+    """`complaint` as committed now, its row locked to the end of the turn (PostgreSQL): the
+    dialogue decided on the customer's list read earlier, and an agent may have changed the
+    complaint since; what this turn saves must build on that change, not undo it."""
+    fresh = await turn.tx.complaints.get(complaint.number, with_transcript=False, for_update=True)
+    return fresh if fresh is not None else complaint
 
 
 def _result_summary(result: IntakeResult) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from datetime import UTC, datetime
+from pathlib import Path
 
 from intake.records import (
     ChannelName,
@@ -157,3 +158,40 @@ async def test_replies_are_in_the_outbox_until_dispatched(runtime: Runtime) -> N
     await runtime.intake.receive(message("阿姨没带工具", user="tg", channel=ChannelName.TELEGRAM))
     async with runtime.store.transaction() as tx:
         assert await tx.outbox.pending_count() == 2  # acknowledgement and the question for a phone
+
+
+async def test_a_follow_up_builds_on_a_change_committed_while_it_waited(tmp_path: Path, database_url: str) -> None:
+    """An agent's change (here the priority) commits while the customer's follow-up is being
+    processed: the follow-up reads the complaint again under its row lock and keeps it."""
+    from sqlalchemy import update
+
+    from intake.records import Priority
+    from storage.sql.schema import complaints
+    from storage.sql.store import SqlStore
+    from tests.integration.conftest import settings_for
+    from tousu.bootstrap import build_runtime
+
+    runtime = await build_runtime(settings_for(tmp_path, database_url=database_url))
+    try:
+        made = await runtime.intake.receive(message("阿姨今天迟到了二十分钟", user="race"))
+        assert made.complaint is not None
+        number = made.complaint.number
+        store = runtime.store
+        assert isinstance(store, SqlStore)
+        agent = await store.engine.connect()
+        transaction = await agent.begin()
+        await agent.execute(
+            update(complaints).where(complaints.c.number == number).values(priority=str(Priority.URGENT))
+        )
+        follow_up = asyncio.create_task(runtime.intake.receive(message("还有，地也没拖", user="race")))
+        await asyncio.sleep(0.5)  # the turn has read the customer's complaints and waits for the row
+        await transaction.commit()
+        await agent.close()
+        added = await follow_up
+        assert added.complaint is not None and added.complaint.number == number
+        async with runtime.store.transaction() as tx:
+            after = await tx.complaints.get(number, with_transcript=True)
+        assert after is not None and after.priority == Priority.URGENT
+        assert [e.text for e in after.transcript if e.direction == "in"][-1] == "还有，地也没拖"
+    finally:
+        await runtime.close()
