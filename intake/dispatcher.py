@@ -6,8 +6,14 @@ a reply that cannot be delivered (or runs out of attempts) flags its complaint s
 agent calls the customer back. When the platform says how long to wait (a `DeliveryError`
 with `retry_after_seconds`: Telegram's flood control), the reply is due again exactly then
 (not sooner, which would lengthen the ban, nor later), and that wait does not count as a
-failed attempt. Unsent replies are picked up again after a restart because they are rows in
-the database, not tasks in memory.
+failed attempt. The wait holds the whole channel, not only that conversation (Telegram's 429
+on sendMessage is per bot once its global rate is exceeded, and every call made during the
+ban lengthens it): until then, a claimed reply of that channel is not sent but released to
+the same time, again without counting an attempt; other channels go on. The hold is kept in
+this process's memory: each dispatching process learns it from its own 429, and a restart
+forgets it (the held replies stay due at that time in the outbox). A send already in flight
+when the 429 comes back cannot be called back. Unsent replies are picked up again after a
+restart because they are rows in the database, not tasks in memory.
 
 The customer reads a conversation's replies in the order they were written, across rounds
 and processes: the outbox lets a reply be claimed only when no earlier reply of its
@@ -65,6 +71,7 @@ class OutboxDispatcher:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._in_flight: set[str] = set()
+        self._channel_holds: dict[ChannelName, datetime] = {}
         self._stopping = False
 
     def register(self, channel: Channel) -> None:
@@ -138,6 +145,9 @@ class OutboxDispatcher:
     async def _deliver(self, message: OutboundMessage) -> datetime | None:
         """Send one reply; when it failed and will be retried, the time of the retry (None:
         sent, or given up)."""
+        held_until = self._held_until(message.conversation.channel)
+        if held_until is not None:  # the platform asked the whole channel to wait: do not call it
+            return await self._release(message, held_until)
         channel = self._channels.get(message.conversation.channel)
         try:
             if channel is None:
@@ -182,9 +192,24 @@ class OutboxDispatcher:
         return retry_at
 
     async def _held_back(self, message: OutboundMessage, seconds: float, error: DeliveryError) -> datetime:
-        """The platform asked us to wait `seconds`: due again then, without counting an attempt."""
+        """The platform asked us to wait `seconds`: the reply's channel is held until then and the
+        reply is due again then, without counting an attempt."""
         retry_at = self._clock.now() + timedelta(seconds=max(0.0, seconds))
+        name = message.conversation.channel
+        self._channel_holds[name] = max(retry_at, self._channel_holds.get(name, retry_at))
         log.warning("reply %s held back by the platform until %s: %s", message.id, retry_at.isoformat(), error)
+        return await self._release(message, retry_at)
+
+    def _held_until(self, name: ChannelName) -> datetime | None:
+        """When the platform allows `name` to be called again, or None when it may be now."""
+        until = self._channel_holds.get(name)
+        if until is not None and until <= self._clock.now():
+            del self._channel_holds[name]
+            return None
+        return until
+
+    async def _release(self, message: OutboundMessage, retry_at: datetime) -> datetime:
+        """Give the reply back to the outbox, due at `retry_at`, without counting an attempt."""
         async with self._store.transaction() as tx:
             await tx.outbox.release(message.id, retry_at)
         return retry_at

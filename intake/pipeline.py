@@ -87,6 +87,9 @@ class IntakeResult:
     replies: tuple[OutboundMessage, ...]
     duplicate: bool = False
     created: bool = False
+    notify: tuple[str, ...] = ()
+    """For a new complaint: the people its routing decision asks to tell at once (the team lead
+    of a serious one), as audited in `complaint.routed`; the router's follow-up takes them from here."""
 
     def to_json(self) -> dict[str, Any]:
         """The answer of `POST /api/v1/messages`."""
@@ -114,6 +117,7 @@ class _Turn:
     state_changed: bool = False
     source: str | None = None
     actor: str = "customer"
+    notify: tuple[str, ...] = ()
 
     def audit(self, action: str, **data: Any) -> None:
         number = self.complaint.number if self.complaint else None
@@ -265,7 +269,8 @@ class IntakeService:
             await self._reachable_again(turn, decision)
             outbound = await self._record(turn, decision, hold)
             complaint = await tx.complaints.get(turn.complaint.number) if turn.complaint else None
-            result = IntakeResult(complaint, outbound, created=decision.action == Action.NEW_COMPLAINT)
+            created = decision.action == Action.NEW_COMPLAINT
+            result = IntakeResult(complaint, outbound, created=created, notify=turn.notify)
             await tx.inbox.record_result(message.idempotency_key, _result_summary(result))
         return result, state_key, turn
 
@@ -377,6 +382,7 @@ class IntakeService:
         complaint.sla, complaint.routing_reasons = assignment.sla, assignment.reasons
         complaint.repeat_of = assignment.repeat_of
         turn.complaint = await tx.complaints.add(complaint)
+        turn.notify = tuple(assignment.notify)
         turn.audit(
             "complaint.created",
             category=str(complaint.category),

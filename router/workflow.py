@@ -25,7 +25,7 @@ after the caller's commit, so a console action and the router's part of it commi
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -370,26 +370,35 @@ class RoutingWorkflow:
 
     # ------------------------------------------------------------------ after intake
 
-    async def on_new_complaint(self, number: str) -> None:
-        """Notify the owner, escalate at once when routed so, start the SLA timers."""
+    async def on_new_complaint(self, number: str, notify: Sequence[str] | None = None) -> None:
+        """Notify the owner, escalate at once when routed so, start the SLA timers.
+
+        `notify` is the routing decision's list of people to tell at once (intake hands it over
+        from its result: `IntakeResult.notify`); None — a caller without intake's result at
+        hand — reads it from the complaint's last `complaint.routed` event. With nobody to tell
+        at once the complaint is only read, without taking the writer's turn. An escalation at
+        intake is recorded once: running this again (after a restart, or in another process)
+        finds it on the complaint and neither records nor announces it again.
+        """
         now = self._now()
-        notices: list[Notice] = []
-        async with self._store.transaction() as tx:
-            complaint = await tx.complaints.get(number, with_transcript=False)
-            if complaint is None:
-                return
-            routed = [e for e in await tx.audit.for_complaint(number) if e.action == "complaint.routed"]
-            leads = [str(person) for person in (routed[-1].data.get("notify") or [])] if routed else []
-            owner = complaint.assignee or self._config.lead_of(complaint.team)
-            notices.append(self._notices.make(NoticeKind.ASSIGNED, complaint, [owner], now))
-            already = any(entry.deadline == "intake" for entry in complaint.escalations)
-            if leads and not already:
-                complaint.escalations.append(EscalationEntry("intake", 0, "escalate_lead", now, leads[0]))
-                await tx.complaints.save(complaint)
-                await tx.audit.append(
-                    Event("router", "sla.escalate_lead", now, number, {"deadline": "intake", "target": leads[0]})
-                )
-                notices.append(self._notices.make(NoticeKind.ESCALATED, complaint, leads, now))
+        escalated = False
+        if notify is not None and not notify:
+            async with self._store.snapshot() as tx:
+                complaint = await tx.complaints.get(number, with_transcript=False)
+            leads: list[str] = []
+        else:
+            async with self._store.transaction() as tx:
+                complaint = await tx.complaints.get(number, with_transcript=False, for_update=True)
+                if complaint is None:
+                    return
+                leads = [str(person) for person in notify] if notify is not None else await _routed_notify(tx, number)
+                escalated = await _escalate_at_intake(tx, complaint, leads, now)
+        if complaint is None:
+            return
+        owner = complaint.assignee or self._config.lead_of(complaint.team)
+        notices = [self._notices.make(NoticeKind.ASSIGNED, complaint, [owner], now)]
+        if escalated:
+            notices.append(self._notices.make(NoticeKind.ESCALATED, complaint, leads, now))
         for notice in notices:
             await self._send(notice)
         if self.watcher is not None:
@@ -431,6 +440,24 @@ class RoutingWorkflow:
                     await self._send(notice)
 
         return after_commit
+
+
+async def _routed_notify(tx: Transaction, number: str) -> list[str]:
+    """The `notify` list of the complaint's last `complaint.routed` event (empty when none)."""
+    routed = [e for e in await tx.audit.for_complaint(number) if e.action == "complaint.routed"]
+    return [str(person) for person in (routed[-1].data.get("notify") or [])] if routed else []
+
+
+async def _escalate_at_intake(tx: Transaction, complaint: Complaint, leads: list[str], now: datetime) -> bool:
+    """Record the escalation to the first of `leads` at intake in `tx`; False when there is
+    nobody to tell or it was recorded already."""
+    if not leads or any(entry.deadline == "intake" for entry in complaint.escalations):
+        return False
+    complaint.escalations.append(EscalationEntry("intake", 0, "escalate_lead", now, leads[0]))
+    await tx.complaints.save(complaint)
+    data = {"deadline": "intake", "target": leads[0]}
+    await tx.audit.append(Event("router", "sla.escalate_lead", now, complaint.number, data))
+    return True
 
 
 def _in_tx(change: _Change) -> _ChangeTx:

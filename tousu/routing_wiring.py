@@ -106,13 +106,15 @@ class Routing:
     async def after_intake(self, result: IntakeResult) -> None:
         """Commit hook of the intake pipeline: a new complaint is notified and its SLA timers start.
 
-        The follow-up runs in the background, so the customer's answer never waits for it.
+        The follow-up runs in the background, so the customer's answer never waits for it. A new
+        complaint's follow-up gets the routing decision's `notify` list from `result`, so it does
+        not read the audit trail intake has just written.
         """
         complaint = result.complaint
         if result.duplicate or complaint is None:
             return
         if result.created:
-            self._background(self.workflow.on_new_complaint(complaint.number), complaint.number)
+            self._background(self.workflow.on_new_complaint(complaint.number, result.notify), complaint.number)
         elif complaint.status == Status.REOPENED:
             self._background(self.workflow.on_reopened(complaint.number), complaint.number)
         elif complaint.status == Status.CLOSED and complaint.team:  # its agent has room again

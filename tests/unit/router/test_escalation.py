@@ -189,3 +189,14 @@ async def test_warning_ahead_of_the_deadline_then_reminder(sqlite_url: str, ciph
         assert await stack.run() == 1
         assert "已到" in stack.sent.notices[-1].text
         assert [e.action for e in (await stack.get(made.number)).escalations] == ["warn", "remind"]
+
+
+async def test_the_intake_follow_up_takes_the_leads_handed_over_and_escalates_once(stack: Stack) -> None:
+    made = await stack.complaint(Category.QUALITY)  # its routed event names nobody to tell at once
+    assert made.escalations == []
+    await stack.workflow.on_new_complaint(made.number, ["sun.li"])  # as intake hands them over
+    await stack.workflow.on_new_complaint(made.number, ["sun.li"])  # run again (a restart): no second one
+    after = await stack.get(made.number)
+    assert [(e.deadline, e.action, e.target) for e in after.escalations] == [("intake", "escalate_lead", "sun.li")]
+    assert (await stack.audit(made.number)).count("sla.escalate_lead") == 1
+    assert [kind for kind in stack.sent.kinds() if kind[0] == "escalated"] == [("escalated", ("sun.li",))]
