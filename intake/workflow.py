@@ -179,7 +179,7 @@ class TicketWorkflow:
 
     async def view(self, user: ConsoleUser, number: str) -> Complaint:
         """A complaint with its transcript, when `user` may see it."""
-        async with self._store.transaction() as tx:
+        async with self._store.snapshot() as tx:
             complaint = await tx.complaints.get(number)
         if complaint is None:
             raise NotFound(f"complaint {number} does not exist", number=number)

@@ -154,7 +154,7 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
     secret = request.cookies.get(COOKIE)
     found = None
     if secret:
-        async with console.store.transaction() as tx:
+        async with console.store.snapshot() as tx:  # every request: reads only, never behind a writer
             session = await tx.sessions.get(session_id(secret), console.now())
             stored = await tx.users.by_id(session.user_id) if session is not None else None
         if session is not None and stored is not None and not stored.user.disabled:

@@ -77,7 +77,7 @@ async def _is_script_text(request: web.Request, number: str, template: str, text
     """True when `text` is what the script `template` renders for this ticket (not edited)."""
     context = ctx(request)
     complaint = await context.console.workflow.view(context.user, number)
-    async with context.store.transaction() as tx:
+    async with context.store.snapshot() as tx:
         customer = await tx.customers.get(complaint.customer_id)
     return any(
         s["template"] == template and s["text"].strip() == text.strip()
@@ -92,7 +92,7 @@ async def ticket(request: web.Request) -> web.StreamResponse:
     number = _number(request)
     workflow = context.console.workflow
     complaint = await workflow.view(context.user, number)
-    async with context.store.transaction() as tx:
+    async with context.store.snapshot() as tx:
         customer = await tx.customers.get(complaint.customer_id)
         notes = await tx.worklog.notes(number)
         followups = await tx.worklog.followups(number)
