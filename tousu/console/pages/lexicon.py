@@ -23,7 +23,6 @@ from tousu.tuning import (
     MAX_BYTES,
     Problem,
     announcement,
-    digest,
     lexicon_path,
     problems_of,
     save_file,
@@ -143,17 +142,18 @@ async def save(request: web.Request) -> web.StreamResponse:
     backup = save_file(target, body, context.now())
     edited.source = str(target)
     previous = _classifier(request).replace_lexicon(edited)
+    saved = announcement(body, context.user.actor, context.now())  # what the other processes are told
     details: dict[str, Any] = {
         "file": str(target),
-        "bytes": len(body.encode("utf-8")),
-        "sha256": digest(body),
+        "bytes": saved["bytes"],
+        "sha256": saved["sha256"],
         "backup": str(backup) if backup else None,
         "previous": previous.source,
     }
     async with context.store.transaction() as tx:
         await tx.audit.append(Event(context.user.actor, "lexicon.saved", context.now(), None, details))
     if context.runtime.lexicon_saves is not None:
-        await context.runtime.lexicon_saves.announce(announcement(body, context.user.actor, context.now()))
+        await context.runtime.lexicon_saves.announce(saved)
     redirect(request, "/lexicon", "lexicon_saved")
 
 

@@ -31,7 +31,6 @@ from tousu.tuning import (
     RULES_FILE,
     Problem,
     announcement,
-    digest,
     problems_of,
     rules_path,
     save_file,
@@ -197,16 +196,17 @@ async def save(request: web.Request) -> web.StreamResponse:
     backup = save_file(target, body, context.now())
     previous = routing.config.source
     await routing.reload_rules(parse_rules(body, str(target)), context.now())
+    saved = announcement(body, context.user.actor, context.now())  # what the other processes are told
     details: dict[str, Any] = {
         "file": str(target),
-        "bytes": len(body.encode("utf-8")),
-        "sha256": digest(body),
+        "bytes": saved["bytes"],
+        "sha256": saved["sha256"],
         "backup": str(backup) if backup else None,
         "previous": previous,
     }
     async with context.store.transaction() as tx:
         await tx.audit.append(Event(context.user.actor, "rules.saved", context.now(), None, details))
-    await routing.rules_saved(announcement(body, context.user.actor, context.now()))
+    await routing.rules_saved(saved)
     redirect(request, "/rules", "rules_saved")
 
 
